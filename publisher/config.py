@@ -1,0 +1,149 @@
+"""Settings: declared once, here, as data; read in layers (defaults, file, environment, overrides)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CMPKG_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value cmpkg cannot use."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    def parse(self, raw: Any, origin: str) -> Any:
+        """Coerce a raw value (from a file, the environment or code) to the default's type."""
+        kind = type(self.default)
+        if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+            return raw
+        text = str(raw).strip()
+        try:
+            if kind is bool:
+                if text.lower() in {"1", "true", "yes", "on"}:
+                    return True
+                if text.lower() in {"0", "false", "no", "off"}:
+                    return False
+                raise ValueError(text)
+            if kind is int:
+                return int(text)
+            if kind is float:
+                return float(text)
+        except ValueError:
+            raise SettingsError(
+                f"{origin}: setting {self.name!r} must be a {kind.__name__}, got {text!r}"
+            ) from None
+        return text
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "base_iri",
+        "https://w3id.org/iwc-cmp/",
+        "Public base IRI of everything cmpkg mints; relative IRIs in the project's files resolve against it. "
+        "Must end with '/'.",
+    ),
+    Setting("site_dir", ".", "Project directory holding ontology/, data/, shapes/ and queries/."),
+    Setting(
+        "store_path",
+        "",
+        "Directory of an on-disk Oxigraph store; empty keeps the store in memory and builds it at start-up.",
+    ),
+)
+
+SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings in force, with where each value came from."""
+
+    values: Mapping[str, Any]
+    origins: Mapping[str, str]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    @property
+    def base_iri(self) -> str:
+        return str(self.values["base_iri"])
+
+    @property
+    def site_dir(self) -> Path:
+        return Path(self.values["site_dir"])
+
+
+def load_settings(
+    settings_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults, then a TOML settings file, then CMPKG_* variables, then explicit overrides."""
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    origins: dict[str, str] = {s.name: "default" for s in SETTINGS}
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    if settings_file is not None:
+        layers.append((str(settings_file), _read_settings_file(settings_file)))
+    env = os.environ if environ is None else environ
+    layers.append(("environment", {s.name: env[s.env_var] for s in SETTINGS if s.env_var in env}))
+    if overrides:
+        layers.append(("overrides", overrides))
+    for origin, layer in layers:
+        for name, raw in layer.items():
+            setting = SETTINGS_BY_NAME.get(name)
+            if setting is None:
+                known = ", ".join(sorted(SETTINGS_BY_NAME))
+                raise SettingsError(f"{origin}: unknown setting {name!r}; known settings: {known}")
+            values[name] = setting.parse(raw, origin)
+            origins[name] = origin
+    if not str(values["base_iri"]).endswith("/"):
+        raise SettingsError(f"{origins['base_iri']}: base_iri must end with '/', got {values['base_iri']!r}")
+    return Settings(values=values, origins=origins)
+
+
+def _read_settings_file(path: Path) -> Mapping[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read settings file: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+    section = data.get("cmpkg", data)
+    if not isinstance(section, dict):
+        raise SettingsError(f"{path}: [cmpkg] must be a table")
+    return section
+
+
+def settings_markdown() -> str:
+    """The settings reference, docs/settings.md, made from SETTINGS."""
+    lines = [
+        "# Settings",
+        "",
+        "Settings are read in layers, each overriding the one before: the defaults below, a TOML settings",
+        "file (`cmpkg --settings FILE`, keys at the top level or under `[cmpkg]`), `CMPKG_*` environment",
+        "variables, and the command line (`--site`, `--base-iri`). `cmpkg settings` shows the values in",
+        "force and where each came from.",
+        "This page is generated: `cmpkg settings --markdown > docs/settings.md`.",
+        "",
+        "| setting | environment variable | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for setting in SETTINGS:
+        default = f"`{setting.default}`" if setting.default != "" else "(empty)"
+        lines.append(f"| `{setting.name}` | `{setting.env_var}` | {default} | {setting.help} |")
+    return "\n".join(lines) + "\n"
