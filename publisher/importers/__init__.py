@@ -1,0 +1,1 @@
+"""Importers: tables as received -> RDF in cmpkg's model."""
