@@ -1,0 +1,257 @@
+"""The `cmpkg` command: one thin command per core function. Exit codes: 0 done, 1 checks failed, 2 error."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from publisher.config import SETTINGS, Settings, SettingsError, load_settings, settings_markdown
+from publisher.generate import country_file, generated_files, plan_files, stale_files, write_files
+from publisher.importers.plan_table import TableError
+from publisher.importers.timeframes import TimeframeError
+from publisher.iris import Iris
+from publisher.rdf_files import RdfFileError
+from publisher.site import Site
+from publisher.store import build_store
+from publisher.turtle import BlankNodeError, normalise_file
+from publisher.validation import ValidationSetupError, validate_site
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+USER_ERRORS = (
+    BlankNodeError,
+    RdfFileError,
+    SettingsError,
+    TableError,
+    TimeframeError,
+    ValidationSetupError,
+    OSError,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Turn the errors a user can fix into one line on stderr and exit code 2, never a stack trace."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except USER_ERRORS as error:
+            click.echo(f"cmpkg: error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Context:
+    """What every command needs: the settings in force, the project directory and the IRI minter."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.site = Site(settings.site_dir)
+        self.iris = Iris(settings.base_iri)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project directory (setting site_dir).",
+)
+@click.option("--base-iri", help="Public base IRI (setting base_iri).")
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML settings file; CMPKG_* environment variables override it.",
+)
+@click.version_option(package_name="cmpkg")
+@click.pass_context
+def main(ctx: click.Context, site_dir: Path | None, base_iri: str | None, settings_file: Path | None) -> None:
+    """Build, validate and publish the IWC CMP knowledge graph."""
+    overrides: dict[str, Any] = {}
+    if site_dir is not None:
+        overrides["site_dir"] = str(site_dir)
+    if base_iri is not None:
+        overrides["base_iri"] = base_iri
+    try:
+        ctx.obj = Context(load_settings(settings_file, overrides=overrides))
+    except SettingsError as error:
+        click.echo(f"cmpkg: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@main.command("import-plan")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write one Turtle file per plan [default: data/plans].",
+)
+@click.option(
+    "--status",
+    "status_table",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TSV of editorial progress statuses (plan, number, status, basis).",
+)
+@click.option(
+    "--format",
+    "dialect",
+    type=click.Choice(["tsv", "csv"]),
+    help="Table format [default: by suffix: .csv is CSV, anything else tab-separated].",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the files on disk differ.")
+@pass_context
+@reports_errors
+def import_plan(
+    ctx: Context,
+    source: Path,
+    out_dir: Path | None,
+    status_table: Path | None,
+    dialect: str | None,
+    check: bool,
+) -> None:
+    """Import an action-plan table (the source document's format) as Turtle, one file per plan.
+
+    Nothing is written unless the whole table imports.
+    """
+    notes: list[str] = []
+    files = plan_files(
+        ctx.site, ctx.iris, source, out_dir or ctx.site.plans_dir, status_table, dialect, notes=notes
+    )
+    for note in notes:
+        click.echo(note, err=True)
+    _write_or_check(files, check)
+
+
+@main.command("import-countries")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the file on disk differs.")
+@pass_context
+@reports_errors
+def import_countries(ctx: Context, check: bool) -> None:
+    """Generate data/countries.ttl from pycountry and data/source/country-wikidata.tsv."""
+    _write_or_check(country_file(ctx.site, ctx.iris), check)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a generated file is out of date.")
+@pass_context
+@reports_errors
+def generate(ctx: Context, check: bool) -> None:
+    """Regenerate every generated data file (the plans and the countries) from data/source/."""
+    _write_or_check(generated_files(ctx.site, ctx.iris), check)
+
+
+def _write_or_check(files: dict[Path, str], check: bool) -> None:
+    if check:
+        stale = stale_files(files)
+        for path in stale:
+            click.echo(f"{path}: out of date; run `make data`", err=True)
+        sys.exit(EXIT_FAILED if stale else EXIT_OK)
+    write_files(files)
+    for path in files:
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a file is not in normal form.")
+@pass_context
+@reports_errors
+def fmt(ctx: Context, paths: tuple[Path, ...], check: bool) -> None:
+    """Rewrite Turtle files in cmpkg's normal form [default: every file in ontology/, data/, shapes/]."""
+    files = [p for path in paths for p in (sorted(path.rglob("*.ttl")) if path.is_dir() else [path])]
+    files = files or ctx.site.turtle_files()
+    changed = {}
+    for path in files:
+        text, normal = normalise_file(path, ctx.iris.base)
+        if text != normal:
+            changed[path] = normal
+    if check:
+        for path in changed:
+            click.echo(f"{path}: not in normal form; run `cmpkg fmt {path}`", err=True)
+        sys.exit(EXIT_FAILED if changed else EXIT_OK)
+    write_files(changed)
+    click.echo(f"{len(changed)} of {len(files)} file(s) rewritten")
+
+
+@main.command()
+@click.argument("extra", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--store-path",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build an on-disk store here (setting store_path) [default: in memory, report only].",
+)
+@pass_context
+@reports_errors
+def build(ctx: Context, extra: tuple[Path, ...], store_path: Path | None) -> None:
+    """Load ontology/, data/, shapes/ and EXTRA files or directories into the store, a graph per file."""
+    started = time.perf_counter()
+    path = store_path or (Path(ctx.settings["store_path"]) if ctx.settings["store_path"] else None)
+    _, report = build_store(ctx.site, ctx.iris, extra, path)
+    for file, graph, count in report.files:
+        click.echo(f"{count:>8} {file.name} -> <{graph}>")
+    click.echo(
+        f"{report.quads} quads from {len(report.files)} files in {time.perf_counter() - started:.2f} s"
+    )
+
+
+@main.command()
+@click.argument("extra", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--fail-on",
+    type=click.Choice(["violation", "warning"]),
+    default="violation",
+    show_default=True,
+    help="The least severe result that fails validation.",
+)
+@pass_context
+@reports_errors
+def validate(ctx: Context, extra: tuple[Path, ...], fail_on: str) -> None:
+    """Validate ontology + data (+ EXTRA files) against shapes/. Exit 0 conforms, 1 fails, 2 could not run."""
+    report = validate_site(ctx.site, ctx.iris, list(extra))
+    for result in report.results:
+        label = f" ({result.label})" if result.label else ""
+        path = f" {result.path}" if result.path else ""
+        click.echo(f"{result.severity_name}: <{result.focus}>{label}{path}: {result.message}")
+    click.echo(f"{len(report.violations)} violation(s), {len(report.warnings)} warning(s)")
+    failing = report.violations + (report.warnings if fail_on == "warning" else [])
+    sys.exit(EXIT_FAILED if failing else EXIT_OK)
+
+
+@main.command()
+@click.argument("extra", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_context
+@reports_errors
+def serve(ctx: Context, extra: tuple[Path, ...], host: str, port: int) -> None:
+    """Serve the graph over HTTP (development server)."""
+    from publisher.app import create_app  # the web layer is loaded only by the commands that serve
+
+    app = create_app(ctx.settings, extra=list(extra))
+    app.run(host=host, port=port, threaded=True)
+
+
+@main.command("settings")
+@click.option("--markdown", is_flag=True, help="Print the settings reference (docs/settings.md) instead.")
+@pass_context
+def show_settings(ctx: Context, markdown: bool) -> None:
+    """Show every setting, its value and where the value came from."""
+    if markdown:
+        click.echo(settings_markdown(), nl=False)
+        return
+    for setting in SETTINGS:
+        origin = ctx.settings.origins[setting.name]
+        click.echo(f"{setting.name} = {ctx.settings[setting.name]!r}  ({origin}; {setting.env_var})")
