@@ -1,0 +1,28 @@
+"""The Flask application: create_app() builds the store once and wires the blueprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from publisher.config import Settings, load_settings
+from publisher.iris import Iris
+from publisher.site import Site
+from publisher.store import build_store
+from publisher.views import home
+from publisher.views.context import IRIS_KEY, STORE_KEY
+
+
+def create_app(settings: Settings | None = None, extra: list[Path] | None = None) -> Flask:
+    """An app serving the project in settings.site_dir (settings default to the environment's)."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["CMPKG_SETTINGS"] = settings
+    iris = Iris(settings.base_iri)
+    store_path = Path(settings["store_path"]) if settings["store_path"] else None
+    store, _ = build_store(Site(settings.site_dir), iris, extra or [], store_path)
+    app.extensions[STORE_KEY] = store
+    app.extensions[IRIS_KEY] = iris
+    app.register_blueprint(home.blueprint)
+    return app
