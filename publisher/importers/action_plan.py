@@ -115,7 +115,7 @@ class PlanImporter:
                     Literal(section.progress_date.xsd_lexical, datatype=XSD.gYearMonth),
                 )
             )
-        period = self.timeframe(section.heading_line, _period_text(section.heading))
+        period = self.timeframe(section.heading_line, section.period_text)
         if period is not None:
             self.add_timeframe(
                 graph,
@@ -260,14 +260,6 @@ class PlanImporter:
                 )
             parties.append(party)
         return parties
-
-
-def _period_text(heading: str) -> str:
-    """The period part of a plan heading: 'CMP ACTION PLAN – OCT 2022-2024' -> 'OCT 2022-2024'."""
-    for separator in ("\u2013", "\u2014", " - ", ":"):
-        if separator in heading:
-            return heading.rsplit(separator, 1)[-1].strip()
-    return heading
 
 
 def _label(item: Item) -> str:

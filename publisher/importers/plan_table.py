@@ -39,7 +39,10 @@ KNOWN_COLUMNS = (TOPIC, ACTION, SUBTASK, TIMEFRAME, PARTIES, PROGRESS)
 LEVELS = {TOPIC: "topic", ACTION: "action", SUBTASK: "sub-task"}
 
 _HEADING = re.compile(r"action\s+plan", re.IGNORECASE)
-_PERIOD = re.compile(r"(?:(?P<month>[A-Za-z]{3,9})\.?\s+)?(?P<first>\d{4})\s*[-\u2013]\s*(?P<last>\d{4})")
+_MONTH_NAME = "|".join(sorted(MONTHS, key=len, reverse=True))
+_PERIOD = re.compile(
+    rf"(?:\b(?:{_MONTH_NAME})\.?\s+)?(?P<first>\d{{4}})\s*[-\u2013]\s*(?P<last>\d{{4}})", re.IGNORECASE
+)
 _NUMBERED = re.compile(r"^(?P<number>\d+(?:\.\d+)*)(?P<dot>\.?)(?:\s+(?P<text>.*\S))?\s*$", re.DOTALL)
 _MONTH_YEAR = re.compile(r"(?P<month>[A-Za-z]+)\.?\s+(?P<year>\d{4})")
 
@@ -65,6 +68,7 @@ class PlanSection:
 
     heading: str
     period: str
+    period_text: str  # the period as the heading prints it: "2018-2020", "OCT 2022-2024"
     heading_line: int
     preamble: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
@@ -86,12 +90,16 @@ def _rows(path: Path, dialect: str) -> Iterator[tuple[int, list[str]]]:
         raise TableError(
             path, text_line(path, error.start), "not UTF-8 text; save the table as UTF-8"
         ) from None
+    # Only \n ends a line: str.splitlines() would also split rows at form feeds and other separators.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     if dialect == "csv":
-        reader = csv.reader(text.splitlines(keepends=True))
+        reader = csv.reader(line + "\n" for line in lines)
+        row_start = 1
         for cells in reader:
-            yield reader.line_num, cells
+            yield row_start, cells  # a quoted cell may span lines: report the line the row starts on
+            row_start = reader.line_num + 1
     else:
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(lines, start=1):
             yield number, line.split("\t")
 
 
@@ -156,7 +164,7 @@ class _Reader:
         period = f"{match['first']}-{match['last']}"
         if any(section.period == period for section in self.sections):
             raise self.error(line, f"a second plan for {period}; each period may appear once")
-        self.section = PlanSection(heading=heading, period=period, heading_line=line)
+        self.section = PlanSection(heading=heading, period=period, period_text=match[0], heading_line=line)
         self.sections.append(self.section)
         self.current = {}
         self.last_row = None
