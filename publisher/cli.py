@@ -20,7 +20,9 @@ from publisher.rdf_files import RdfFileError
 from publisher.site import Site
 from publisher.store import build_store
 from publisher.turtle import BlankNodeError, normalise_file
-from publisher.validation import ValidationSetupError, validate_site
+from publisher.validation import SEVERITIES, ValidationSetupError, validate_site
+from publisher.validation_report import FORMATS as REPORT_FORMATS
+from publisher.validation_report import render, summary
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 USER_ERRORS = (
@@ -211,23 +213,44 @@ def build(ctx: Context, extra: tuple[Path, ...], store_path: Path | None) -> Non
 @click.argument("extra", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--fail-on",
-    type=click.Choice(["violation", "warning"]),
+    type=click.Choice(list(SEVERITIES)),
     default="violation",
     show_default=True,
-    help="The least severe result that fails validation.",
+    help="The least severe result that fails validation (exit 1).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(REPORT_FORMATS)),
+    default="text",
+    show_default=True,
+    help="Report format: text grouped by file, JSON, JUnit XML, or GitHub workflow annotations.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE and print only the summary.",
 )
 @pass_context
 @reports_errors
-def validate(ctx: Context, extra: tuple[Path, ...], fail_on: str) -> None:
-    """Validate ontology + data (+ EXTRA files) against shapes/. Exit 0 conforms, 1 fails, 2 could not run."""
+def validate(
+    ctx: Context, extra: tuple[Path, ...], fail_on: str, output_format: str, output: Path | None
+) -> None:
+    """Validate ontology + data (+ EXTRA files or directories) against shapes/.
+
+    Exit 0 conforms (warnings allowed unless --fail-on warning), 1 results at or above --fail-on,
+    2 could not validate (malformed RDF, unusable shapes, no data).
+    """
+    threshold = SEVERITIES[fail_on]
     report = validate_site(ctx.site, ctx.iris, list(extra))
-    for result in report.results:
-        label = f" ({result.label})" if result.label else ""
-        path = f" {result.path}" if result.path else ""
-        click.echo(f"{result.severity_name}: <{result.focus}>{label}{path}: {result.message}")
-    click.echo(f"{len(report.violations)} violation(s), {len(report.warnings)} warning(s)")
-    failing = report.violations + (report.warnings if fail_on == "warning" else [])
-    sys.exit(EXIT_FAILED if failing else EXIT_OK)
+    text = render(report, output_format, ctx.iris.base, threshold)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}: {summary(report, ctx.iris.base, threshold)}")
+    sys.exit(EXIT_FAILED if report.failing(threshold) else EXIT_OK)
 
 
 @main.command()
