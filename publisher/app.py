@@ -8,9 +8,8 @@ from flask import Flask
 
 from publisher.config import Settings, load_settings
 from publisher.iris import Iris
-from publisher.site import Site
-from publisher.store import build_store
-from publisher.views import home
+from publisher.store import serve_store
+from publisher.views import home, sparql
 from publisher.views.context import IRIS_KEY, STORE_KEY
 
 
@@ -20,9 +19,9 @@ def create_app(settings: Settings | None = None, extra: list[Path] | None = None
     app = Flask(__name__)
     app.config["CMPKG_SETTINGS"] = settings
     iris = Iris(settings.base_iri)
-    store_path = Path(settings["store_path"]) if settings["store_path"] else None
-    store, _ = build_store(Site(settings.site_dir), iris, extra or [], store_path)
+    store = serve_store(settings, iris, extra or [])
     app.extensions[STORE_KEY] = store
     app.extensions[IRIS_KEY] = iris
     app.register_blueprint(home.blueprint)
+    app.register_blueprint(sparql.blueprint)
     return app

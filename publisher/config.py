@@ -63,6 +63,52 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Directory of an on-disk Oxigraph store; empty keeps the store in memory and builds it at start-up.",
     ),
+    Setting(
+        "query_timeout",
+        10.0,
+        "Seconds a /sparql query may run; past it the query's worker process is killed and the answer is "
+        "503 Service Unavailable.",
+    ),
+    Setting(
+        "result_limit",
+        100000,
+        "Most rows (or triples) a /sparql answer may have; a larger answer is refused with 500 and a "
+        "message. 0: no limit.",
+    ),
+    Setting(
+        "max_request_bytes",
+        1048576,
+        "Largest /sparql request body (413 Payload Too Large) or query string (414 URI Too Long), in bytes.",
+    ),
+    Setting(
+        "service_allowlist",
+        "",
+        "SPARQL endpoints (IRIs, separated by spaces or commas) a query may call with SERVICE; any other "
+        "SERVICE is refused with 400. Empty: none.",
+    ),
+    Setting(
+        "cors_origin",
+        "*",
+        "Value of Access-Control-Allow-Origin on /sparql: '*', or origins separated by spaces (the request's "
+        "origin is echoed when listed). Empty: no CORS headers.",
+    ),
+    Setting(
+        "query_workers",
+        4,
+        "Worker processes that run /sparql queries (each query runs in one; a runaway one is killed).",
+    ),
+    Setting(
+        "query_memory_mb",
+        2048,
+        "Memory in MB a query worker may take beyond the store it starts with; a query needing more fails "
+        "with 500. 0: no limit.",
+    ),
+    Setting(
+        "reload_token",
+        "",
+        "Secret that authorises POST /-/reload (header 'Authorization: Bearer TOKEN'), which rebuilds the "
+        "store and swaps it in. Empty: reloading over HTTP is off.",
+    ),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

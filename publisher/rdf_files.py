@@ -10,17 +10,13 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from publisher.formats import RDF_FORMATS
+
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
-FORMATS: dict[str, ox.RdfFormat] = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".trig": ox.RdfFormat.TRIG,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-}
+# Suffix -> parser, from cmpkg's one format table (publisher/formats.py); .owl files are RDF/XML too.
+FORMATS: dict[str, ox.RdfFormat] = {f.suffix: f.rdf_format for f in RDF_FORMATS if f.rdf_format is not None}
+FORMATS[".owl"] = ox.RdfFormat.RDF_XML
 
 
 class RdfFileError(ValueError):

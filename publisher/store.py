@@ -1,15 +1,31 @@
-"""The triple store behind cmpkg: the project's files in named graphs, their union as the default graph."""
+"""The triple store behind cmpkg: the project's files in named graphs, their union as the default graph.
+
+`Store` is what the rest of cmpkg needs; `EmbeddedStore` is pyoxigraph, in memory or on disk. `ServedStore`
+holds the store being served and swaps in a fully built new one on reload. On disk, `store_path` holds
+generations (see docs/sparql.md): `current` names the one in use, each has the store and a manifest of the
+files it was built from, so `cmpkg serve` reuses a store `cmpkg build --store-path` made from the same files.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pyoxigraph as ox
 
+from publisher.config import Settings
 from publisher.iris import Iris
+from publisher.query_execution import Answer, QueryJob
+from publisher.query_workers import PoolClosedError, QueryWorkers, WorkerOptions, fork_worker, spawn_worker
 from publisher.rdf_files import RdfFile, rdf_files_in, read_quads
 from publisher.site import Site
 
@@ -17,9 +33,25 @@ from publisher.site import Site
 class Store(Protocol):
     """What the rest of cmpkg needs from a store; the embedded one now, a remote SPARQL store next."""
 
-    def query(self, sparql: str, base_iri: str | None = None) -> Any: ...
+    def query(self, sparql: str, base_iri: str | None = None) -> Any:
+        """pyoxigraph results (solutions, triples or a boolean) over the union default graph; no timeout."""
+        ...
 
-    def graph_sizes(self) -> dict[str, int]: ...
+    def execute(self, job: QueryJob, timeout: float) -> Answer:
+        """The job's answer written in the format it asks for, or a QueryError (including the timeout)."""
+        ...
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples per named graph ("" for the store's own default graph, when it has any)."""
+        ...
+
+    def triples(self) -> int:
+        """Triples in the default graph as queries see it (the union of the named graphs)."""
+        ...
+
+
+class ReloadError(ValueError):
+    """A new store that must not be served (it fails validation); the previous store is still served."""
 
 
 @dataclass
@@ -31,15 +63,25 @@ class LoadReport:
         return sum(count for _, _, count in self.files)
 
 
-@dataclass
+@dataclass(eq=False)
 class EmbeddedStore:
-    """A pyoxigraph store, in memory or on disk."""
+    """A pyoxigraph store, in memory or on disk; endpoint queries run in worker processes (query_workers)."""
 
     store: ox.Store
+    path: Path | None = None  # the on-disk store directory, which workers open read-only
+    workers: WorkerOptions = field(default_factory=WorkerOptions)
+    _pool: QueryWorkers | None = field(default=None, init=False, repr=False)
+    _sizes: tuple[dict[str, int], int] | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _lease: int | None = field(default=None, init=False, repr=False)  # lock file keeping a generation
 
     @classmethod
     def open(cls, path: Path | None = None) -> EmbeddedStore:
-        return cls(ox.Store(str(path)) if path else ox.Store())
+        return cls(ox.Store(str(path)) if path else ox.Store(), path)
+
+    @classmethod
+    def open_read_only(cls, path: Path, workers: WorkerOptions | None = None) -> EmbeddedStore:
+        return cls(ox.Store.read_only(str(path)), path, workers or WorkerOptions())
 
     def load_files(self, files: Iterable[RdfFile], iris: Iris) -> LoadReport:
         """Each file into its own named graph (graph/<path>); quads keep the graphs they name."""
@@ -52,20 +94,107 @@ class EmbeddedStore:
             self.store.extend(quads)
             report.files.append((file, graph.value, len(quads)))
         self.store.optimize()
+        self._sizes = None
         return report
 
     def query(self, sparql: str, base_iri: str | None = None) -> Any:
         return self.store.query(sparql, base_iri=base_iri, use_default_graph_as_union=True)
 
+    def execute(self, job: QueryJob, timeout: float) -> Answer:
+        return self._workers().run(job, timeout)
+
     def graph_sizes(self) -> dict[str, int]:
-        sizes: dict[str, int] = {}
-        for quad in self.store:
-            key = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
-            sizes[key] = sizes.get(key, 0) + 1
-        return sizes
+        return dict(self._counts()[0])
+
+    def triples(self) -> int:
+        return self._counts()[1]
+
+    def close(self) -> None:
+        """Stop the query workers (busy ones when they answer) and give up the on-disk generation."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            lease, self._lease = self._lease, None
+        if pool is not None:
+            pool.close()
+        if lease is not None:
+            os.close(lease)
 
     def __len__(self) -> int:
         return len(self.store)
+
+    def _workers(self) -> QueryWorkers:
+        with self._lock:
+            if self._pool is None:
+                path, options, store = self.path, self.workers, self.store
+                if path is not None:
+                    self._pool = QueryWorkers(lambda: spawn_worker(path, options.memory_mb), options.size)
+                else:
+                    self._pool = QueryWorkers(lambda: fork_worker(store, options.memory_mb), options.size)
+            return self._pool
+
+    def _counts(self) -> tuple[dict[str, int], int]:
+        if self._sizes is None:
+            per_graph = self.store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+            sizes = {row["g"].value: int(row["n"].value) for row in cast(ox.QuerySolutions, per_graph)}
+            own = _count(self.store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"))
+            if own:
+                sizes[""] = own
+            self._sizes = (sizes, _count(self.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))
+        return self._sizes
+
+
+def _count(result: Any) -> int:
+    return int(next(iter(cast(ox.QuerySolutions, result)))["n"].value)
+
+
+class ServedStore:
+    """The store being served. A reload builds a complete new store, checks it, then swaps it in at once:
+    a request sees the old store or the new one, never a half-loaded one, and a failed reload changes nothing.
+    """
+
+    def __init__(
+        self,
+        current: EmbeddedStore,
+        rebuild: Callable[[], tuple[EmbeddedStore, LoadReport | None]],
+        report: LoadReport | None = None,
+    ) -> None:
+        self._current = current
+        self._rebuild = rebuild
+        self._reload_lock = threading.Lock()
+        self.report = report  # what the store in use was loaded from (None: reused as built before)
+
+    @property
+    def current(self) -> EmbeddedStore:
+        return self._current
+
+    def query(self, sparql: str, base_iri: str | None = None) -> Any:
+        return self._current.query(sparql, base_iri)
+
+    def execute(self, job: QueryJob, timeout: float) -> Answer:
+        for _ in range(3):
+            try:
+                return self._current.execute(job, timeout)
+            except PoolClosedError:
+                continue  # a reload swapped the store while the query waited: run it on the new one
+        return self._current.execute(job, timeout)
+
+    def graph_sizes(self) -> dict[str, int]:
+        return self._current.graph_sizes()
+
+    def triples(self) -> int:
+        return self._current.triples()
+
+    def reload(self) -> LoadReport | None:
+        """Build, check and swap in a new store; on any error raise it and keep serving the old one."""
+        with self._reload_lock:
+            new, report = self._rebuild()
+            old, self._current = self._current, new
+            self.report = report
+        old.close()
+        return report
+
+    def close(self) -> None:
+        self._current.close()
 
 
 def project_files(site: Site, extra: Iterable[Path] = ()) -> list[RdfFile]:
@@ -79,5 +208,168 @@ def project_files(site: Site, extra: Iterable[Path] = ()) -> list[RdfFile]:
 def build_store(
     site: Site, iris: Iris, extra: Iterable[Path] = (), path: Path | None = None
 ) -> tuple[EmbeddedStore, LoadReport]:
-    store = EmbeddedStore.open(path)
-    return store, store.load_files(project_files(site, extra), iris)
+    """Load the project (and extra files) into a new store: in memory, or the current generation at path."""
+    files = project_files(site, extra)
+    if path is None:
+        store = EmbeddedStore.open()
+        return store, store.load_files(files, iris)
+    generation, report = build_generation(path, files, iris)
+    publish_generation(path, generation)
+    return EmbeddedStore.open_read_only(generation / STORE_DIR), report
+
+
+def open_store(
+    site: Site,
+    iris: Iris,
+    extra: Iterable[Path] = (),
+    store_path: Path | None = None,
+    workers: WorkerOptions | None = None,
+    check: Callable[[list[RdfFile]], None] | None = None,
+) -> ServedStore:
+    """The store to serve: built in memory, or on disk at store_path (reusing the current generation when it
+    was built from the same files). Reloads rebuild it from the same sources and `check` it before the swap.
+    """
+    extra = list(extra)
+    options = workers or WorkerOptions()
+
+    def build(reuse: bool) -> tuple[EmbeddedStore, LoadReport | None]:
+        files = project_files(site, extra)
+        if store_path is None:
+            memory = EmbeddedStore(ox.Store(), None, options)
+            report = memory.load_files(files, iris)
+            if check is not None and not reuse:
+                check(files)
+            return memory, report
+        generation = fresh_generation(store_path, files, iris) if reuse else None
+        if generation is not None:
+            return open_generation(generation, options), None
+        generation, report = build_generation(store_path, files, iris)
+        try:
+            if check is not None and not reuse:
+                check(files)
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        publish_generation(store_path, generation)
+        return open_generation(generation, options), report
+
+    store, report = build(reuse=True)
+    return ServedStore(store, lambda: build(reuse=False), report)
+
+
+def serve_store(settings: Settings, iris: Iris, extra: Iterable[Path] = ()) -> ServedStore:
+    """The store `cmpkg serve` serves, as the settings say: in memory or at store_path, reloads validated."""
+    site = Site(settings.site_dir)
+    return open_store(
+        site,
+        iris,
+        extra,
+        Path(settings["store_path"]) if settings["store_path"] else None,
+        WorkerOptions(settings["query_workers"], settings["query_memory_mb"]),
+        check=shacl_check(site, iris),
+    )
+
+
+def shacl_check(site: Site, iris: Iris) -> Callable[[list[RdfFile]], None]:
+    """A check for reloads: SHACL validation as `cmpkg validate` does it; violations stop the reload."""
+
+    def check(files: list[RdfFile]) -> None:
+        from publisher.validation import validate_site  # pySHACL is loaded only when a reload validates
+
+        own = {path.resolve() for path in site.turtle_files()}
+        extra = [file.path for file in files if file.path.resolve() not in own]
+        report = validate_site(site, iris, extra)
+        if report.violations:
+            shown = "; ".join(f"<{r.focus}>: {r.message}" for r in report.violations[:3])
+            raise ReloadError(f"validation found {len(report.violations)} violation(s): {shown}")
+
+    return check
+
+
+# On-disk generations --------------------------------------------------------------------------------------
+
+CURRENT = "current"  # file naming the generation in use
+STORE_DIR = "store"
+MANIFEST = "manifest.json"
+LEASE = "in-use.lock"
+
+
+def manifest(files: list[RdfFile], iris: Iris) -> dict[str, Any]:
+    """What a store was built from: the base IRI and each file's name, path, size and modification time."""
+    entries = []
+    for file in files:
+        stat = file.path.stat()
+        entries.append([file.name, str(file.path.resolve()), stat.st_size, stat.st_mtime_ns])
+    return {"base_iri": iris.base, "files": entries}
+
+
+def build_generation(root: Path, files: list[RdfFile], iris: Iris) -> tuple[Path, LoadReport]:
+    """A new, complete on-disk store under root (not yet current); removed again if loading fails."""
+    root.mkdir(parents=True, exist_ok=True)
+    generation = root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
+    try:
+        generation.mkdir()
+        store = EmbeddedStore.open(generation / STORE_DIR)
+        report = store.load_files(files, iris)
+        store.store.flush()
+        del store  # closes the read-write database before anyone opens it read-only
+        (generation / MANIFEST).write_text(json.dumps(manifest(files, iris), indent=1) + "\n")
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    return generation, report
+
+
+def publish_generation(root: Path, generation: Path) -> None:
+    """Make a generation current (an atomic rename) and remove older ones no server is using."""
+    pending = root / f".{CURRENT}.{os.getpid()}"
+    pending.write_text(generation.name + "\n")
+    pending.replace(root / CURRENT)
+    for old in root.glob("gen-*"):
+        if old != generation and old.is_dir() and not _in_use(old):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def current_generation(root: Path) -> Path | None:
+    try:
+        name = (root / CURRENT).read_text().strip()
+    except OSError:
+        return None
+    generation = root / name
+    return generation if name and (generation / STORE_DIR).is_dir() else None
+
+
+def fresh_generation(root: Path, files: list[RdfFile], iris: Iris) -> Path | None:
+    """The current generation, if it was built from exactly these files as they are now."""
+    generation = current_generation(root)
+    if generation is None:
+        return None
+    try:
+        built_from = json.loads((generation / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return generation if built_from == json.loads(json.dumps(manifest(files, iris))) else None
+
+
+def open_generation(generation: Path, workers: WorkerOptions) -> EmbeddedStore:
+    """A generation opened read-only, with a shared lock that keeps other builds from removing it."""
+    store = EmbeddedStore.open_read_only(generation / STORE_DIR, workers)
+    lease = os.open(generation / LEASE, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(lease, fcntl.LOCK_SH)
+    store._lease = lease
+    return store
+
+
+def _in_use(generation: Path) -> bool:
+    try:
+        lease = os.open(generation / LEASE, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(lease)
+    return False

@@ -1,0 +1,128 @@
+"""What a SPARQL request's text says before it runs: SERVICE endpoints, FROM clauses, update keywords.
+
+pyoxigraph exposes no parser, so this is a tokenizer (comments, strings and IRIs are skipped whole, as the
+SPARQL grammar's terminals are), not a parser. It errs on the safe side: a SERVICE keyword anywhere outside a
+string, comment or IRI counts, and the text is also read with \\u escapes decoded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+_TOKEN = re.compile(
+    r"""
+      (?P<comment>\#[^\r\n]*)
+    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+                 |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
+    | (?P<pname>(?:[^\W\d][\w.\-]*)?:[\w.\-:%\\]*)
+    | (?P<word>[^\W\d]\w*)
+    | (?P<other>\S)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_WORDS = re.compile(r"(?i)service|from|insert|delete|load|clear|create|drop|copy|move|add|with")
+
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A SERVICE clause's endpoint: an absolute IRI, or None when it is a variable (unknowable before)."""
+
+    endpoint: str | None
+    text: str  # as written
+
+
+@dataclass(frozen=True)
+class QueryText:
+    services: tuple[Service, ...] = ()
+    has_from: bool = False  # FROM or FROM NAMED: the query names its own dataset
+    update_keyword: str | None = None  # the operation, when the text is an update rather than a query
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+def read_query_text(text: str, base_iri: str | None = None) -> QueryText:
+    """The SERVICE endpoints, FROM use and update keyword of a request's text."""
+    if not _WORDS.search(text) and "\\" not in text:
+        return QueryText()  # the common case: nothing to find, so no tokenizing
+    first = _read(text, base_iri)
+    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+    if decoded == text:
+        return first
+    second = _read(decoded, base_iri)
+    return QueryText(
+        services=first.services + tuple(s for s in second.services if s not in first.services),
+        has_from=first.has_from or second.has_from,
+        update_keyword=first.update_keyword or second.update_keyword,
+        prefixes=first.prefixes,
+    )
+
+
+def _read(text: str, base_iri: str | None) -> QueryText:
+    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("comment",)]
+    base = base_iri or ""
+    prefixes: dict[str, str] = {}
+    services: list[Service] = []
+    has_from = False
+    update_keyword = None
+    operation_seen = False
+    i = 0
+    while i < len(tokens):
+        kind, value = tokens[i]
+        word = value.upper() if kind == "word" else ""
+        if word == "BASE" and _kind(tokens, i + 1) == "iri":
+            base = urljoin(base, tokens[i + 1][1][1:-1])
+            i += 2
+            continue
+        if word == "PREFIX" and _kind(tokens, i + 1) == "pname" and _kind(tokens, i + 2) == "iri":
+            prefixes[tokens[i + 1][1].rstrip(":")] = urljoin(base, tokens[i + 2][1][1:-1])
+            i += 3
+            continue
+        if word and not operation_seen:
+            operation_seen = True
+            if word in UPDATE_KEYWORDS:
+                update_keyword = word
+        if word == "FROM":
+            has_from = True
+        elif word == "SERVICE":
+            j = i + 1
+            if _kind(tokens, j) == "word" and tokens[j][1].upper() == "SILENT":
+                j += 1
+            services.append(_service(tokens, j, base, prefixes))
+        i += 1
+    return QueryText(tuple(services), has_from, update_keyword, prefixes)
+
+
+def _kind(tokens: list[tuple[str | None, str]], index: int) -> str | None:
+    return tokens[index][0] if index < len(tokens) else None
+
+
+def _service(
+    tokens: list[tuple[str | None, str]], index: int, base: str, prefixes: dict[str, str]
+) -> Service:
+    kind = _kind(tokens, index)
+    text = tokens[index][1] if kind else ""
+    if kind == "iri":
+        return Service(urljoin(base, text[1:-1]), text)
+    if kind == "pname":
+        prefix, _, local = text.partition(":")
+        namespace = prefixes.get(prefix)
+        return Service(namespace + local if namespace is not None else None, text)
+    return Service(None, text)  # a variable, or something the parser will reject
+
+
+def refused_services(query: QueryText, allowlist: frozenset[str]) -> list[Service]:
+    """The SERVICE clauses whose endpoint is not on the allow-list (variables are never on it)."""
+    return [s for s in query.services if s.endpoint is None or s.endpoint not in allowlist]
+
+
+def parse_allowlist(setting: str) -> frozenset[str]:
+    """The service_allowlist setting: endpoint IRIs separated by spaces or commas."""
+    return frozenset(part for part in re.split(r"[\s,]+", setting) if part)

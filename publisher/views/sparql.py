@@ -1,0 +1,316 @@
+"""/sparql: the SPARQL 1.1 Protocol query operation (read-only), its service description and a no-JavaScript
+form; and POST /-/reload, which swaps in a freshly built store.
+
+Statuses follow the SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/): §2.1.7 gives 400 for a
+query that is not legal SPARQL and 500 for a query the service fails or refuses to run, and lets a service
+"use other 4XX or 5XX HTTP response codes for other failure conditions, as per HTTP". So: 400 for requests
+the protocol does not allow (no query, two queries, an update, a SERVICE not allowed), 406 when no format
+is acceptable, 413/414 for a request too large, 415 for a body type the query operation does not take
+(application/sparql-update belongs to the update operation, §2.2, which this endpoint does not offer), 500
+for an answer over the row limit, and 503 for a query stopped at the timeout (as Fuseki does).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from publisher.config import Settings
+from publisher.endpoint import EndpointLimits, answer_query
+from publisher.formats import (
+    HTML,
+    JSON,
+    N_TRIPLES,
+    RDF_FORMATS,
+    RESULTS_FORMATS,
+    TEXT,
+    Format,
+    UnknownFormatError,
+    by_name,
+    negotiate,
+)
+from publisher.query_execution import (
+    Answer,
+    Dataset,
+    NotAcceptableError,
+    QueryError,
+    QueryRefusedError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    ResultLimitError,
+)
+from publisher.result_table import Table, result_table
+from publisher.service_description import service_description, write_description
+from publisher.store import ServedStore
+from publisher.views.context import iris, store
+
+blueprint = Blueprint("sparql", __name__)
+
+RESULTS_CHOICES = (*RESULTS_FORMATS, HTML)
+GRAPH_CHOICES = (*RDF_FORMATS, HTML)
+DESCRIPTION_CHOICES = (*RDF_FORMATS, HTML)
+LIMITS_KEY = "cmpkg.endpoint_limits"
+STATUS = {
+    QuerySyntaxError: 400,
+    QueryRefusedError: 400,
+    NotAcceptableError: 406,
+    ResultLimitError: 500,
+    QueryTimeoutError: 503,
+}
+EXAMPLE_QUERY = """PREFIX cmp: <ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+
+SELECT ?plan ?label WHERE {
+  ?plan a cmp:ActionPlan ; rdfs:label ?label .
+}
+ORDER BY ?plan"""
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """What a query request asks, read from any of the protocol's three ways of sending it."""
+
+    query: str | None  # None: a bare GET, which asks for the service description
+    fields: MultiDict[str, str]  # the other parameters (dataset, format=)
+
+    @property
+    def dataset(self) -> Dataset:
+        base = iris().base
+        return Dataset(
+            tuple(_absolute(iri, base) for iri in self.fields.getlist("default-graph-uri")),
+            tuple(_absolute(iri, base) for iri in self.fields.getlist("named-graph-uri")),
+        )
+
+    def choose(self, candidates: tuple[Format, ...]) -> Format | None:
+        """The format= (or output=) value's format, or else the Accept header's, among the candidates."""
+        names = self.fields.getlist("format") + self.fields.getlist("output")
+        return by_name(names, candidates) if names else negotiate(request.headers.get("Accept"), candidates)
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Any:
+    limits = endpoint_limits()
+    try:
+        protocol = read_protocol_request(limits.max_request_bytes)
+        if protocol.query is None:
+            return describe(protocol, limits)
+        results, graph = protocol.choose(RESULTS_CHOICES), protocol.choose(GRAPH_CHOICES)
+    except ProtocolError as error:
+        return _error(error.status, str(error))
+    except UnknownFormatError as error:
+        return _error(400, str(error))
+    try:
+        answer = answer_query(
+            store(),
+            protocol.query,
+            iris().base,
+            limits,
+            protocol.dataset,
+            JSON if results is HTML else results,
+            N_TRIPLES if graph is HTML else graph,
+        )
+    except QueryError as error:
+        return _error(STATUS.get(type(error), 500), _explained(error, protocol.query), protocol.query)
+    if (results is HTML and answer.format is JSON) or (graph is HTML and answer.format is N_TRIPLES):
+        response = Response(_page(protocol.query, answer=answer), content_type=HTML.content_type)
+    else:
+        response = Response(answer.body, content_type=answer.format.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def read_protocol_request(max_bytes: int) -> ProtocolRequest:
+    """The query and parameters of a GET, a form POST or a direct POST (SPARQL 1.1 Protocol §2.1)."""
+    args = request.args
+    if request.method == "GET":
+        if len(request.query_string) > max_bytes:
+            raise ProtocolError(
+                414, f"the query string is longer than {max_bytes} bytes (setting max_request_bytes)"
+            )
+        fields, queries = args, args.getlist("query")
+        if "update" in args:
+            raise ProtocolError(400, "this endpoint is read-only: it runs queries, never updates (update=)")
+        if not queries:
+            if "default-graph-uri" in args or "named-graph-uri" in args:
+                raise ProtocolError(400, "no query: give one with query=")
+            return ProtocolRequest(None, args)
+    else:
+        if request.content_length is not None and request.content_length > max_bytes:
+            raise ProtocolError(413, _too_large(max_bytes))
+        request.max_content_length = max_bytes  # also stops a body sent without Content-Length
+        try:
+            fields, queries = _post_fields(args)
+        except RequestEntityTooLarge:
+            raise ProtocolError(413, _too_large(max_bytes)) from None
+    if not queries:
+        raise ProtocolError(400, "no query: send one with query= or as an application/sparql-query body")
+    if len(queries) > 1:
+        raise ProtocolError(400, f"{len(queries)} queries in one request; send exactly one")
+    return ProtocolRequest(queries[0], fields)
+
+
+def _post_fields(args: MultiDict[str, str]) -> tuple[MultiDict[str, str], list[str]]:
+    mimetype = request.mimetype
+    if mimetype == "application/x-www-form-urlencoded":
+        form = request.form
+        if "update" in form or "update" in args:
+            raise ProtocolError(400, "this endpoint is read-only: it runs queries, never updates (update=)")
+        fields = MultiDict(list(args.items(multi=True)) + list(form.items(multi=True)))
+        return fields, fields.getlist("query")
+    if mimetype == "application/sparql-query":
+        body = request.get_data(cache=False)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ProtocolError(400, f"the query is not UTF-8 (byte {error.start})") from None
+        return args, [text, *args.getlist("query")]
+    if mimetype == "application/sparql-update":
+        raise ProtocolError(
+            415, "this endpoint is read-only: it takes queries, not updates (application/sparql-update)"
+        )
+    raise ProtocolError(
+        415,
+        f"a query is POSTed as application/x-www-form-urlencoded or application/sparql-query, "
+        f"not {mimetype or 'a body without Content-Type'}",
+    )
+
+
+def describe(protocol: ProtocolRequest, limits: EndpointLimits) -> Any:
+    """A bare GET: the service description in an RDF format, or the query form for a browser."""
+    fmt = protocol.choose(DESCRIPTION_CHOICES)
+    if fmt is None:
+        offered = ", ".join(f.media_type for f in DESCRIPTION_CHOICES)
+        return _error(406, f"the service description is available as {offered}; none of these is acceptable")
+    if fmt is HTML:
+        response = Response(_page(EXAMPLE_QUERY), content_type=HTML.content_type)
+    else:
+        description = service_description(request.base_url, store(), limits, RESULTS_FORMATS + RDF_FORMATS)
+        response = Response(write_description(description, fmt), content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+@blueprint.after_request
+def cors(response: Response) -> Response:
+    """CORS for /sparql, so pages elsewhere (a YASGUI, a notebook) can query it."""
+    allowed = settings()["cors_origin"].split()
+    if request.endpoint != "sparql.endpoint" or not allowed:
+        return response
+    if "*" in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    else:
+        response.vary.add("Origin")
+        origin = request.headers.get("Origin")
+        if origin not in allowed:
+            return response
+        response.headers["Access-Control-Allow-Origin"] = origin
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@blueprint.post("/-/reload")
+def reload() -> Response:
+    """Rebuild the store from the files, validate it and swap it in; a failure leaves the old one serving."""
+    token = settings()["reload_token"]
+    if not token:
+        return _plain(403, "reloading over HTTP is off; set the setting reload_token to turn it on")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        response = _plain(401, "send the reload token as 'Authorization: Bearer TOKEN'")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="cmpkg"'
+        return response
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return _plain(403, "wrong reload token")
+    served = store()
+    if not isinstance(served, ServedStore):
+        return _plain(501, "this store cannot be reloaded")
+    try:
+        report = served.reload()
+    except (ValueError, OSError) as error:  # unreadable or invalid files, failed validation
+        return _plain(500, f"reload failed; the previous graph is still served. {error}")
+    if report is None:
+        return _plain(200, "reloaded")
+    return _plain(200, f"reloaded: {report.quads} quads from {len(report.files)} files")
+
+
+def settings() -> Settings:
+    found: Settings = current_app.config["CMPKG_SETTINGS"]
+    return found
+
+
+def endpoint_limits() -> EndpointLimits:
+    limits: EndpointLimits | None = current_app.extensions.get(LIMITS_KEY)
+    if limits is None:
+        limits = current_app.extensions[LIMITS_KEY] = EndpointLimits.from_settings(settings())
+    return limits
+
+
+def _absolute(iri: str, base: str) -> str:
+    return urljoin(base, iri)
+
+
+def _too_large(max_bytes: int) -> str:
+    return f"the request body is larger than {max_bytes} bytes (setting max_request_bytes)"
+
+
+def _explained(error: QueryError, query: str) -> str:
+    """The error's message; for a syntax error, with the line it is on and a caret under the column."""
+    if not isinstance(error, QuerySyntaxError) or error.line is None or error.column is None:
+        return str(error)
+    lines = query.splitlines() or [""]
+    line = lines[min(error.line, len(lines)) - 1]
+    return f"{error}\n{line}\n{' ' * (error.column - 1)}^"
+
+
+def _error(status: int, message: str, query: str | None = None) -> Response:
+    """An error as text, or as the form page with the message when a browser asked."""
+    if negotiate(request.headers.get("Accept"), (TEXT, HTML)) is HTML:
+        return Response(_page(query or EXAMPLE_QUERY, error=message), status, content_type=HTML.content_type)
+    return _plain(status, message)
+
+
+def _plain(status: int, message: str) -> Response:
+    return Response(message.rstrip("\n") + "\n", status, content_type="text/plain; charset=utf-8")
+
+
+def _page(query: str, answer: Answer | None = None, error: str | None = None) -> str:
+    table: Table | None = None
+    boolean: bool | None = None
+    link_root = request.script_root + "/"
+    if answer is not None and answer.format is JSON:
+        parsed = ox.parse_query_results(answer.body, format=JSON.results_format)
+        if isinstance(parsed, ox.QueryBoolean):
+            boolean = bool(parsed)
+        else:
+            table = result_table(parsed, store(), iris().base, link_root=link_root)
+    elif answer is not None:
+        table = result_table(_TriplesAsSolutions(answer.body), store(), iris().base, link_root=link_root)
+    return render_template("sparql.html", query=query, table=table, boolean=boolean, error=error)
+
+
+class _TriplesAsSolutions:
+    """N-Triples read as SELECT results with the variables subject, predicate, object, for result_table."""
+
+    def __init__(self, body: bytes) -> None:
+        self.variables = [ox.Variable(name) for name in ("subject", "predicate", "object")]
+        self._triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+
+    def __iter__(self) -> Any:
+        for triple in self._triples:
+            yield {"subject": triple.subject, "predicate": triple.predicate, "object": triple.object}
