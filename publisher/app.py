@@ -9,7 +9,7 @@ from flask import Flask
 from publisher.config import Settings, load_settings
 from publisher.iris import Iris
 from publisher.store import serve_store
-from publisher.views import home, sparql
+from publisher.views import home, queries, sparql
 from publisher.views.context import IRIS_KEY, STORE_KEY
 
 
@@ -23,5 +23,6 @@ def create_app(settings: Settings | None = None, extra: list[Path] | None = None
     app.extensions[STORE_KEY] = store
     app.extensions[IRIS_KEY] = iris
     app.register_blueprint(home.blueprint)
+    app.register_blueprint(queries.blueprint)
     app.register_blueprint(sparql.blueprint)
     return app
