@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -17,12 +18,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
 import pyoxigraph as ox
 
 from publisher.config import Settings
+from publisher.describe import Description, DescriptionSource, parent_finder
 from publisher.iris import Iris
 from publisher.query_execution import Answer, QueryJob
 from publisher.query_workers import PoolClosedError, QueryWorkers, WorkerOptions, fork_worker, spawn_worker
@@ -49,6 +52,28 @@ class Store(Protocol):
         """Triples in the default graph as queries see it (the union of the named graphs)."""
         ...
 
+    @property
+    def version(self) -> str:
+        """A hash of the data's content: equal on every host serving the same files (strong ETags)."""
+        ...
+
+    @property
+    def modified(self) -> datetime | None:
+        """When the newest of the files the data was loaded from last changed."""
+        ...
+
+    def describe(self, iri: str, page: int = 1) -> Description | None:
+        """What cmpkg publishes about one entity (None: the IRI names nothing)."""
+        ...
+
+    def exists(self, iri: str) -> bool:
+        """Whether the IRI is a subject or an object of any triple."""
+        ...
+
+    def parent(self, iri: str) -> tuple[str, str] | None:
+        """The entity's parent in the plan hierarchy, with its label (for breadcrumbs)."""
+        ...
+
 
 class ReloadError(ValueError):
     """A new store that must not be served (it fails validation); the previous store is still served."""
@@ -70,10 +95,15 @@ class EmbeddedStore:
     store: ox.Store
     path: Path | None = None  # the on-disk store directory, which workers open read-only
     workers: WorkerOptions = field(default_factory=WorkerOptions)
+    version: str = ""
+    modified: datetime | None = None
+    base: str = ""
     _pool: QueryWorkers | None = field(default=None, init=False, repr=False)
     _sizes: tuple[dict[str, int], int] | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _lease: int | None = field(default=None, init=False, repr=False)  # lock file keeping a generation
+    _parents: Callable[[str], tuple[str, str] | None] | None = field(default=None, init=False, repr=False)
+    _description_source: DescriptionSource | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def open(cls, path: Path | None = None) -> EmbeddedStore:
@@ -86,13 +116,17 @@ class EmbeddedStore:
     def load_files(self, files: Iterable[RdfFile], iris: Iris) -> LoadReport:
         """Each file into its own named graph (graph/<path>); quads keep the graphs they name."""
         report = LoadReport()
+        files_seen: list[RdfFile] = []
         for file in files:
+            files_seen.append(file)
             graph = ox.NamedNode(iris.graph(file.name))
             quads = list(read_quads(file, iris.base, graph))
             if self.store.contains_named_graph(graph):
                 self.store.clear_graph(graph)
             self.store.extend(quads)
             report.files.append((file, graph.value, len(quads)))
+        self.version, self.modified = data_version(list(files_seen))
+        self.base = iris.base
         self.store.optimize()
         self._sizes = None
         return report
@@ -105,6 +139,25 @@ class EmbeddedStore:
 
     def graph_sizes(self) -> dict[str, int]:
         return dict(self._counts()[0])
+
+    def describe(self, iri: str, page: int = 1) -> Description | None:
+        return self._descriptions().describe(iri, page)
+
+    def exists(self, iri: str) -> bool:
+        return self._descriptions().exists(iri)
+
+    def _descriptions(self) -> DescriptionSource:
+        if self._description_source is None:
+            self._description_source = DescriptionSource(self.store)
+        return self._description_source
+
+    def parent(self, iri: str) -> tuple[str, str] | None:
+        return self._parent_finder()(iri)
+
+    def _parent_finder(self) -> Callable[[str], tuple[str, str] | None]:
+        if self._parents is None:
+            self._parents = parent_finder(self.store, self.base)
+        return self._parents
 
     def triples(self) -> int:
         return self._counts()[1]
@@ -184,6 +237,23 @@ class ServedStore:
     def triples(self) -> int:
         return self._current.triples()
 
+    @property
+    def version(self) -> str:
+        return self._current.version
+
+    @property
+    def modified(self) -> datetime | None:
+        return self._current.modified
+
+    def describe(self, iri: str, page: int = 1) -> Description | None:
+        return self._current.describe(iri, page)
+
+    def exists(self, iri: str) -> bool:
+        return self._current.exists(iri)
+
+    def parent(self, iri: str) -> tuple[str, str] | None:
+        return self._current.parent(iri)
+
     def reload(self) -> LoadReport | None:
         """Build, check and swap in a new store; on any error raise it and keep serving the old one."""
         with self._reload_lock:
@@ -195,6 +265,20 @@ class ServedStore:
 
     def close(self) -> None:
         self._current.close()
+
+
+def data_version(files: list[RdfFile]) -> tuple[str, datetime | None]:
+    """A content hash of the files (with the names they are loaded under), and their newest mtime."""
+    digest = hashlib.sha256()
+    newest = 0.0
+    for file in sorted(files, key=lambda f: f.name):
+        digest.update(file.name.encode() + b"\0")
+        with file.path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        newest = max(newest, file.path.stat().st_mtime)
+    modified = datetime.fromtimestamp(int(newest), UTC) if files else None
+    return digest.hexdigest()[:32], modified
 
 
 def project_files(site: Site, extra: Iterable[Path] = ()) -> list[RdfFile]:
@@ -312,8 +396,10 @@ def build_generation(root: Path, files: list[RdfFile], iris: Iris) -> tuple[Path
         store = EmbeddedStore.open(generation / STORE_DIR)
         report = store.load_files(files, iris)
         store.store.flush()
+        version, modified = store.version, store.modified.isoformat() if store.modified else None
         del store  # closes the read-write database before anyone opens it read-only
-        (generation / MANIFEST).write_text(json.dumps(manifest(files, iris), indent=1) + "\n")
+        built = {**manifest(files, iris), "version": version, "modified": modified}
+        (generation / MANIFEST).write_text(json.dumps(built, indent=1) + "\n")
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise
@@ -357,6 +443,13 @@ def open_generation(generation: Path, workers: WorkerOptions) -> EmbeddedStore:
     lease = os.open(generation / LEASE, os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(lease, fcntl.LOCK_SH)
     store._lease = lease
+    try:
+        built = json.loads((generation / MANIFEST).read_text())
+        store.version = str(built.get("version", ""))
+        store.base = str(built.get("base_iri", ""))
+        store.modified = datetime.fromisoformat(built["modified"]) if built.get("modified") else None
+    except (OSError, ValueError):
+        pass  # an older generation without a version: ETags fall back to the empty version
     return store
 
 

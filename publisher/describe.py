@@ -1,0 +1,174 @@
+"""What cmpkg says about one entity: its concise bounded description, the labels and types of what it
+links to, and the links that point at it (paged). No web imports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF_FIRST = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#first")
+RDF_REST = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#rest")
+LABEL_PREDICATES = tuple(
+    ox.NamedNode(iri)
+    for iri in (
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        "http://www.w3.org/2004/02/skos/core#prefLabel",
+        "http://purl.org/dc/terms/title",
+        "http://xmlns.com/foaf/0.1/name",
+        "https://schema.org/name",
+    )
+)
+INBOUND_PAGE_SIZE = 200
+# Links followed upwards for breadcrumbs: item -> parent item -> plan -> programme (relative to the base).
+PARENT_PREDICATES = ("ontology#partOf", "http://purl.org/net/p-plan#isStepOfPlan", "ontology#partOfProgramme")
+
+Subject = ox.NamedNode | ox.BlankNode
+Object = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+@dataclass(frozen=True)
+class Link:
+    """One statement pointing at the entity: `subject predicate entity`."""
+
+    subject: ox.NamedNode | ox.BlankNode
+    predicate: ox.NamedNode
+
+
+@dataclass
+class Description:
+    """The triples published about one entity, and where its inbound links page."""
+
+    iri: str
+    statements: list[ox.Triple]  # about the entity itself (its CBD), in a stable order
+    context: list[ox.Triple]  # labels and types of the resources it links to and that link to it
+    inbound: list[Link]  # this page of inbound links
+    inbound_total: int
+    page: int
+    page_size: int = INBOUND_PAGE_SIZE
+    graphs: list[str] = field(default_factory=list)  # the named graphs (source files) the CBD comes from
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.inbound_total // self.page_size))
+
+    @property
+    def triples(self) -> list[ox.Triple]:
+        """Everything, for the RDF answer: statements, inbound links on this page, and context."""
+        node = ox.NamedNode(self.iri)
+        inbound = [ox.Triple(link.subject, link.predicate, node) for link in self.inbound]
+        return list(dict.fromkeys(self.statements + inbound + self.context))  # the entity first
+
+
+class DescriptionSource:
+    """Describes entities from a pyoxigraph store whose default graph is the union of its named graphs.
+
+    A document IRI (`{base}ontology`) also describes the hash IRIs it holds (`{base}ontology#Topic`): a
+    client dereferencing a hash IRI asks for the document, and must find the term there.
+    """
+
+    def __init__(self, store: ox.Store, fragments: dict[str, list[ox.NamedNode]] | None = None) -> None:
+        self.store = store
+        self._fragments = fragments
+
+    def fragments(self) -> dict[str, list[ox.NamedNode]]:
+        """Document IRI -> the hash IRIs under it that are subjects (found once, on first use)."""
+        if self._fragments is None:
+            found: dict[str, set[str]] = {}
+            query = "SELECT DISTINCT ?s { ?s ?p ?o FILTER (isIRI(?s) && CONTAINS(STR(?s), '#')) }"
+            for row in self.store.query(query, use_default_graph_as_union=True):  # type: ignore[union-attr]
+                iri = row["s"].value
+                found.setdefault(iri.split("#", 1)[0], set()).add(iri)
+            self._fragments = {doc: [ox.NamedNode(i) for i in sorted(iris)] for doc, iris in found.items()}
+        return self._fragments
+
+    def describe(self, iri: str, page: int = 1, page_size: int = INBOUND_PAGE_SIZE) -> Description | None:
+        iri = str(iri)  # an rdflib URIRef hashes unlike its text: keep plain strings as keys
+        node = ox.NamedNode(iri)
+        statements, graphs = self._bounded_description(node)
+        inbound_all = sorted(
+            {
+                Link(q.subject, q.predicate)
+                for q in self.store.quads_for_pattern(None, None, node, None)
+                if not isinstance(q.subject, ox.Triple)
+            },
+            key=lambda link: (str(link.predicate), str(link.subject)),
+        )
+        if not statements and not inbound_all:
+            return None
+        start = (max(page, 1) - 1) * page_size
+        inbound = inbound_all[start : start + page_size]
+        neighbours = {t.object for t in statements if isinstance(t.object, ox.NamedNode)}
+        neighbours |= {link.subject for link in inbound if isinstance(link.subject, ox.NamedNode)}
+        neighbours |= {t.predicate for t in statements} | {link.predicate for link in inbound}
+        neighbours.discard(node)
+        context = list(self._labels_and_types(sorted(neighbours, key=str)))
+        return Description(
+            iri=iri,
+            statements=statements,
+            context=context,
+            inbound=inbound,
+            inbound_total=len(inbound_all),
+            page=max(page, 1),
+            page_size=page_size,
+            graphs=sorted(graphs),
+        )
+
+    def exists(self, iri: str) -> bool:
+        if iri in self.fragments():
+            return True
+        node = ox.NamedNode(iri)
+        return any(True for _ in self.store.quads_for_pattern(node, None, None, None)) or any(
+            True for _ in self.store.quads_for_pattern(None, None, node, None)
+        )
+
+    def _bounded_description(self, node: ox.NamedNode) -> tuple[list[ox.Triple], set[str]]:
+        """The entity's own triples, following blank nodes (RDF lists) to their end."""
+        triples: list[ox.Triple] = []
+        graphs: set[str] = set()
+        pending: list[Subject] = [node, *self.fragments().get(node.value, [])]
+        seen: set[Subject] = set()
+        while pending:
+            subject = pending.pop()
+            if subject in seen:
+                continue
+            seen.add(subject)
+            for quad in self.store.quads_for_pattern(subject, None, None, None):
+                triples.append(ox.Triple(quad.subject, quad.predicate, quad.object))
+                if isinstance(quad.graph_name, ox.NamedNode):
+                    graphs.add(quad.graph_name.value)
+                if isinstance(quad.object, ox.BlankNode):
+                    pending.append(quad.object)
+        return _unique(triples), graphs
+
+    def _labels_and_types(self, nodes: Iterable[ox.NamedNode]) -> Iterator[ox.Triple]:
+        for neighbour in nodes:
+            for predicate in (RDF_TYPE, *LABEL_PREDICATES):
+                for quad in self.store.quads_for_pattern(neighbour, predicate, None, None):
+                    yield ox.Triple(quad.subject, quad.predicate, quad.object)
+
+
+def _unique(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """Drop duplicates (a triple may sit in several named graphs), keep a stable order."""
+    return sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+
+
+def parent_finder(store: ox.Store, base: str) -> Callable[[str], tuple[str, str] | None]:
+    """Breadcrumb parents from a pyoxigraph store: the first of PARENT_PREDICATES that links upwards."""
+    predicates = [ox.NamedNode(p if p.startswith("http") else base + p) for p in PARENT_PREDICATES]
+
+    def parent(iri: str) -> tuple[str, str] | None:
+        node = ox.NamedNode(iri)
+        for predicate in predicates:
+            for quad in store.quads_for_pattern(node, predicate, None, None):
+                if isinstance(quad.object, ox.NamedNode):
+                    for label_predicate in LABEL_PREDICATES:
+                        for label in store.quads_for_pattern(quad.object, label_predicate, None, None):
+                            if isinstance(label.object, ox.Literal):
+                                return quad.object.value, label.object.value
+                    return quad.object.value, quad.object.value
+        return None
+
+    return parent

@@ -1,0 +1,180 @@
+"""Every IRI under the public base, dereferenced: an HTML page or RDF, by content negotiation.
+
+`/plan/2018-2020/1.1` answers for `{base}plan/2018-2020/1.1`; its suffix twins (`.ttl`, `.jsonld`, `.nt`,
+`.rdf`, `.trig`, `.html`) force a format. RDF keeps the public IRIs; HTML links point at this server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from email.utils import format_datetime, parsedate_to_datetime
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, render_template, request, url_for
+
+from publisher.describe import Description
+from publisher.entity_page import entity_page
+from publisher.formats import GRAPH_FORMATS, HTML, TRIG, Format, by_suffix, negotiate
+from publisher.namespaces import EXTERNAL_PREFIXES
+from publisher.views.context import iris, store
+
+blueprint = Blueprint("entity", __name__)
+
+ENTITY_FORMATS: tuple[Format, ...] = (HTML, *GRAPH_FORMATS, TRIG)
+CACHE_CONTROL = "public, max-age=300"
+
+
+@blueprint.route("/<path:path>", methods=["GET", "HEAD"])
+def dereference(path: str) -> Response:
+    base = iris().base
+    iri, forced = base + path, None
+    served = store()
+    if not served.exists(iri):
+        stem, dot, suffix = path.rpartition(".")
+        forced = by_suffix("." + suffix) if dot else None
+        if forced is None or forced not in ENTITY_FORMATS or not served.exists(base + stem):
+            return not_found(path)
+        iri, path = base + stem, stem
+    fmt = forced or negotiate(request.headers.get("Accept"), ENTITY_FORMATS)
+    if fmt is None:
+        return not_acceptable(path)
+    page = request.args.get("page", default=1, type=int) or 1
+    etag = _etag(served.version, iri, page, fmt)
+    headers = _headers(path, fmt, etag, served.modified, negotiated=forced is None)
+    if _not_modified(etag, served.modified):
+        return Response(status=304, headers=headers)
+    description = served.describe(iri, page)
+    if description is None:
+        return not_found(path)
+    _paging_links(headers, path, description)
+    body: str | bytes = _html(description) if fmt == HTML else _rdf(description, fmt)
+    return Response(body, status=200, headers=headers, content_type=fmt.content_type)
+
+
+def _html(description: Description) -> str:
+    base = iris().base
+    page = entity_page(description, base, link_root=url_for("home.index"), parent=store().parent)
+    json_ld = _serialize(description.triples, ox.RdfFormat.JSON_LD).decode()
+    # Inside <script>, "</script" or "<!--" from the data would change the page: escape every "<" (and the
+    # characters JSON allows but JavaScript did not) so the block holds data only.
+    embedded = (
+        json.dumps(json.loads(json_ld), ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+    alternates = [(fmt, _twin(_path_of(description.iri), fmt)) for fmt in ENTITY_FORMATS if fmt != HTML]
+    return render_template("entity.html", page=page, json_ld=embedded, alternates=alternates, base=base)
+
+
+def _rdf(description: Description, fmt: Format) -> bytes:
+    prefixes = _used_prefixes(description.triples, {"cmp": str(iris().cmp), **EXTERNAL_PREFIXES})
+    if fmt == TRIG:
+        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in description.triples]
+        return _serialize(quads, ox.RdfFormat.TRIG, prefixes)
+    assert fmt.rdf_format is not None
+    return _serialize(description.triples, fmt.rdf_format, prefixes)
+
+
+def _used_prefixes(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
+    """Only the prefixes the triples use, so every document declares what it needs and no more."""
+    iris_used = {
+        term.value
+        for triple in triples
+        for term in (triple.subject, triple.predicate, triple.object)
+        if isinstance(term, ox.NamedNode)
+    } | {triple.object.datatype.value for triple in triples if isinstance(triple.object, ox.Literal)}
+    return {p: ns for p, ns in prefixes.items() if any(iri.startswith(ns) for iri in iris_used)}
+
+
+def _serialize(
+    items: list[ox.Triple] | list[ox.Quad], rdf_format: ox.RdfFormat, prefixes: dict[str, str] | None = None
+) -> bytes:
+    written = ox.serialize(items, format=rdf_format, prefixes=prefixes)
+    assert written is not None  # serialize() returns the bytes when given no output
+    return written
+
+
+def _path_of(iri: str) -> str:
+    return iri[len(iris().base) :]
+
+
+def _twin(path: str, fmt: Format) -> str:
+    return url_for("home.index") + path + fmt.suffix
+
+
+def _etag(version: str, iri: str, page: int, fmt: Format) -> str:
+    digest = hashlib.sha256(f"{version}\n{iri}\n{page}\n{fmt.name}".encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _headers(path: str, fmt: Format, etag: str, modified: object, negotiated: bool) -> dict[str, str]:
+    headers = {
+        "ETag": etag,
+        "Cache-Control": CACHE_CONTROL,
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "ETag, Link, Content-Location",
+        "Content-Location": _twin(path, fmt),
+        "Link": ", ".join(
+            f'<{_twin(path, other)}>; rel="alternate"; type="{other.media_type}"'
+            for other in ENTITY_FORMATS
+            if other != fmt
+        ),
+    }
+    if negotiated:
+        headers["Vary"] = "Accept"
+    if modified is not None:
+        headers["Last-Modified"] = format_datetime(modified, usegmt=True)  # type: ignore[arg-type]
+    return headers
+
+
+def _not_modified(etag: str, modified: object) -> bool:
+    """RFC 9110 §13.1: If-None-Match decides when present; else If-Modified-Since."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    if_modified_since = request.headers.get("If-Modified-Since")
+    if if_modified_since and modified is not None:
+        try:
+            return bool(modified <= parsedate_to_datetime(if_modified_since))  # type: ignore[operator]
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _paging_links(headers: dict[str, str], path: str, description: Description) -> None:
+    links = []
+    if description.page < description.pages:
+        links.append(f'<{url_for("home.index")}{path}?page={description.page + 1}>; rel="next"')
+    if description.page > 1:
+        links.append(f'<{url_for("home.index")}{path}?page={description.page - 1}>; rel="prev"')
+    if links:
+        headers["Link"] = ", ".join([headers["Link"], *links])
+
+
+def not_found(path: str) -> Response:
+    fmt = negotiate(request.headers.get("Accept"), ENTITY_FORMATS) or HTML
+    if fmt == HTML:
+        body = render_template("not_found.html", path=path, iri=iris().base + path)
+        return Response(body, status=404, content_type=HTML.content_type)
+    assert fmt.rdf_format is not None
+    empty = _serialize([], fmt.rdf_format)  # a valid, empty document: harvesters parse it
+    return Response(
+        empty, status=404, content_type=fmt.content_type, headers={"Access-Control-Allow-Origin": "*"}
+    )
+
+
+def not_acceptable(path: str) -> Response:
+    offered = ", ".join(fmt.media_type for fmt in ENTITY_FORMATS)
+    abort(
+        Response(
+            f"Not acceptable: {path} is available as {offered}\n",
+            status=406,
+            content_type="text/plain; charset=utf-8",
+        )
+    )
+    raise AssertionError  # abort() raised

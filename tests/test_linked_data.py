@@ -1,0 +1,209 @@
+"""Every IRI under the base dereferences: RDF in every format and an HTML page, negotiated and cacheable."""
+
+from __future__ import annotations
+
+import json
+import re
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDFS
+
+from publisher.app import create_app
+from publisher.config import load_settings
+from publisher.validation import load_graph
+from tests.conftest import BASE, ROOT
+
+RDF_ACCEPT = {
+    "text/turtle": ("turtle", ".ttl"),
+    "application/ld+json": ("json-ld", ".jsonld"),
+    "application/n-triples": ("nt", ".nt"),
+    "application/rdf+xml": ("xml", ".rdf"),
+    "application/trig": ("trig", ".trig"),
+}
+
+
+def project_graph() -> Graph:
+    paths = sorted((ROOT / "ontology").glob("*.ttl")) + sorted((ROOT / "data").rglob("*.ttl"))
+    paths += sorted((ROOT / "shapes").glob("*.ttl"))
+    from publisher.iris import Iris
+
+    return load_graph(paths, Iris(BASE))
+
+
+GRAPH = project_graph()
+# Every document under the base: subjects, with hash IRIs folded into the document that holds them.
+DOCUMENTS = sorted({str(s).split("#", 1)[0] for s in GRAPH.subjects() if str(s).startswith(BASE)})
+
+
+def parse(body: bytes, rdflib_format: str) -> Graph:
+    if rdflib_format == "trig":
+        dataset = Dataset()
+        dataset.parse(data=body, format="trig")
+        graph = Graph()
+        for s, p, o, _ in dataset.quads():
+            graph.add((s, p, o))
+        return graph
+    return Graph().parse(data=body, format=rdflib_format)
+
+
+def local(iri: str) -> str:
+    return "/" + iri[len(BASE) :]
+
+
+def test_every_document_is_found() -> None:
+    assert BASE + "plan/2018-2020/3.1.2" in DOCUMENTS
+    assert BASE + "ontology" in DOCUMENTS
+    assert BASE + "ontology#SubTask" not in DOCUMENTS  # a hash IRI is served by its document
+
+
+@pytest.mark.parametrize("iri", DOCUMENTS, ids=lambda iri: iri[len(BASE) :])
+def test_every_entity_in_every_format(client: FlaskClient, iri: str) -> None:
+    subject = URIRef(iri)
+    about = {s for s in GRAPH.subjects() if str(s) == iri or str(s).startswith(iri + "#")}
+    for accept, (rdflib_format, suffix) in RDF_ACCEPT.items():
+        response = client.get(local(iri), headers={"Accept": accept})
+        assert response.status_code == 200, (accept, response.status_code)
+        assert response.mimetype == accept
+        graph = parse(response.data, rdflib_format)
+        assert any((s, None, None) in graph for s in about) or (None, None, subject) in graph, accept
+        for s in about:  # everything the data says about it is there (lists: as many as the data has)
+            expected = set(GRAPH.predicate_objects(s))
+            named = {(p, o) for p, o in expected if not isinstance(o, BNode)}
+            assert set(graph.predicate_objects(s)) >= named, (accept, s)
+            lists = sorted(p for p, o in expected if isinstance(o, BNode))
+            assert sorted(p for p, o in graph.predicate_objects(s) if isinstance(o, BNode)) == lists
+        twin = client.get(local(iri) + suffix)
+        assert twin.status_code == 200
+        assert isomorphic(parse(twin.data, rdflib_format), graph), suffix
+    page = client.get(local(iri), headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    label = GRAPH.value(subject, RDFS.label)
+    title = re.search(r"<title>(.*?)</title>", page.get_data(as_text=True), re.S)
+    assert title is not None
+    if label is not None:
+        assert escape_html(str(label)) in title.group(1)
+
+
+def escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace(
+        '"', "&#34;"
+    )
+
+
+def test_hash_iri_terms_are_in_their_document(client: FlaskClient) -> None:
+    graph = parse(client.get("/ontology.ttl").data, "turtle")
+    term = URIRef(BASE + "ontology#SubTask")
+    assert (term, RDFS.label, None) in graph
+    assert (term, RDFS.comment, None) in graph
+
+
+def test_negotiation_headers(client: FlaskClient) -> None:
+    response = client.get("/party/swg-cmp", headers={"Accept": "text/turtle;q=0.9, application/ld+json"})
+    assert response.mimetype == "application/ld+json"
+    assert response.headers["Vary"] == "Accept"
+    assert response.headers["Content-Location"] == "/party/swg-cmp.jsonld"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    alternates = dict(re.findall(r'<([^>]+)>; rel="alternate"; type="([^"]+)"', response.headers["Link"]))
+    assert alternates == {
+        "/party/swg-cmp.html": "text/html",
+        "/party/swg-cmp.ttl": "text/turtle",
+        "/party/swg-cmp.nt": "application/n-triples",
+        "/party/swg-cmp.rdf": "application/rdf+xml",
+    } | {"/party/swg-cmp.trig": "application/trig"}
+    twin = client.get("/party/swg-cmp.ttl")
+    assert "Vary" not in twin.headers  # a twin's answer does not depend on Accept
+
+
+def test_browsers_get_html_and_unknown_accept_gets_406(client: FlaskClient) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    assert client.get("/party/swg-cmp", headers={"Accept": browser}).mimetype == "text/html"
+    refused = client.get("/party/swg-cmp", headers={"Accept": "image/png"})
+    assert refused.status_code == 406
+    assert "text/turtle" in refused.get_data(as_text=True)
+
+
+def test_unknown_iris_are_404_in_html_and_rdf(client: FlaskClient) -> None:
+    page = client.get("/plan/2018-2020/9.9.9", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert "plan/2018-2020/9.9.9" in page.get_data(as_text=True)
+    rdf = client.get("/plan/2018-2020/9.9.9", headers={"Accept": "text/turtle"})
+    assert rdf.status_code == 404
+    assert len(Graph().parse(data=rdf.data, format="turtle")) == 0
+    assert client.get("/plan/2018-2020/9.9.9.ttl").status_code == 404
+
+
+def test_conditional_requests(client: FlaskClient) -> None:
+    first = client.get("/cmp/franciscana", headers={"Accept": "text/turtle"})
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
+    assert "max-age" in first.headers["Cache-Control"]
+    again = client.get("/cmp/franciscana", headers={"Accept": "text/turtle", "If-None-Match": etag})
+    assert again.status_code == 304
+    assert not again.data
+    assert again.headers["ETag"] == etag
+    weak = client.get("/cmp/franciscana", headers={"Accept": "text/turtle", "If-None-Match": f"W/{etag}"})
+    assert weak.status_code == 304
+    other_format = client.get("/cmp/franciscana", headers={"Accept": "text/html", "If-None-Match": etag})
+    assert other_format.status_code == 200
+    since = client.get("/cmp/franciscana", headers={"Accept": "text/turtle", "If-Modified-Since": modified})
+    assert since.status_code == 304
+    stale = format_datetime(first.last_modified.replace(year=2000), usegmt=True)  # type: ignore[union-attr]
+    assert client.get("/cmp/franciscana", headers={"If-Modified-Since": stale}).status_code == 200
+    mismatch = client.get("/cmp/franciscana", headers={"If-None-Match": '"x"', "If-Modified-Since": modified})
+    assert mismatch.status_code == 200  # If-None-Match decides when present (RFC 9110 13.2.2)
+
+
+def test_breadcrumbs_climb_the_plan(client: FlaskClient) -> None:
+    page = client.get("/plan/2018-2020/3.1.2").get_data(as_text=True)
+    crumbs = re.search(r'<nav aria-label="Breadcrumb".*?</nav>', page, re.S)
+    assert crumbs is not None
+    hrefs = re.findall(r'href="([^"]+)"', crumbs.group(0))
+    assert hrefs == ["/programme", "/plan/2018-2020", "/plan/2018-2020/3", "/plan/2018-2020/3.1"]
+
+
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The project plus a partner file with markup in labels and 450 links to one entity."""
+    extra = tmp_path_factory.mktemp("extra") / "partner.ttl"
+    lines = [
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        f'<{BASE}partner/x> rdfs:label "<script>alert(1)</script></script> & co"@en ;',
+        f'    rdfs:comment "{"</"}script><b>bold</b>" .',
+    ]
+    lines += [f"<{BASE}partner/ref{i:03d}> rdfs:seeAlso <{BASE}partner/x> ." for i in range(450)]
+    extra.write_text("\n".join(lines) + "\n")
+    settings = load_settings(environ={}, overrides={"site_dir": str(ROOT), "base_iri": BASE})
+    return create_app(settings, extra=[Path(extra)])
+
+
+def test_values_from_the_data_are_escaped(hostile_app: Flask) -> None:
+    page = hostile_app.test_client().get("/partner/x").get_data(as_text=True)
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>bold</b>" not in page
+    embedded = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    assert embedded is not None
+    assert "</" not in embedded.group(1)
+    data = json.loads(embedded.group(1))
+    assert "<script>alert(1)</script></script> & co" in json.dumps(data, ensure_ascii=False).replace("\\/", "/")
+
+
+def test_inbound_links_are_paged(hostile_app: Flask) -> None:
+    client = hostile_app.test_client()
+    first = client.get("/partner/x", headers={"Accept": "application/n-triples"})
+    graph = Graph().parse(data=first.data, format="nt")
+    target = URIRef(BASE + "partner/x")
+    assert len(set(graph.subjects(RDFS.seeAlso, target))) == 200
+    assert '</partner/x?page=2>; rel="next"' in first.headers["Link"]
+    last = client.get("/partner/x?page=3", headers={"Accept": "application/n-triples"})
+    assert len(set(Graph().parse(data=last.data, format="nt").subjects(RDFS.seeAlso, target))) == 50
+    assert 'rel="prev"' in last.headers["Link"]
+    assert "rel=\"next\"" not in last.headers["Link"]
+    html = client.get("/partner/x?page=2").get_data(as_text=True)
+    assert "Page 2 of 3 (450 links)" in html
