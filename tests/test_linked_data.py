@@ -91,8 +91,12 @@ def test_every_entity_in_every_format(client: FlaskClient, iri: str) -> None:
 
 
 def escape_html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace(
-        '"', "&#34;"
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
     )
 
 
@@ -191,7 +195,7 @@ def test_values_from_the_data_are_escaped(hostile_app: Flask) -> None:
     assert embedded is not None
     assert "</" not in embedded.group(1)
     data = json.loads(embedded.group(1))
-    assert "<script>alert(1)</script></script> & co" in json.dumps(data, ensure_ascii=False).replace("\\/", "/")
+    assert "<script>alert(1)</script></script> & co" in json.dumps(data, ensure_ascii=False)
 
 
 def test_inbound_links_are_paged(hostile_app: Flask) -> None:
@@ -204,6 +208,6 @@ def test_inbound_links_are_paged(hostile_app: Flask) -> None:
     last = client.get("/partner/x?page=3", headers={"Accept": "application/n-triples"})
     assert len(set(Graph().parse(data=last.data, format="nt").subjects(RDFS.seeAlso, target))) == 50
     assert 'rel="prev"' in last.headers["Link"]
-    assert "rel=\"next\"" not in last.headers["Link"]
+    assert 'rel="next"' not in last.headers["Link"]
     html = client.get("/partner/x?page=2").get_data(as_text=True)
     assert "Page 2 of 3 (450 links)" in html
