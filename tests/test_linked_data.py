@@ -12,10 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDFS
+from rdflib.namespace import OWL, RDF, RDFS
 
 from publisher.app import create_app
 from publisher.config import load_settings
+from publisher.iris import Iris
 from publisher.validation import load_graph
 from tests.conftest import BASE, ROOT
 
@@ -31,8 +32,6 @@ RDF_ACCEPT = {
 def project_graph() -> Graph:
     paths = sorted((ROOT / "ontology").glob("*.ttl")) + sorted((ROOT / "data").rglob("*.ttl"))
     paths += sorted((ROOT / "shapes").glob("*.ttl"))
-    from publisher.iris import Iris
-
     return load_graph(paths, Iris(BASE))
 
 
@@ -211,3 +210,24 @@ def test_inbound_links_are_paged(hostile_app: Flask) -> None:
     assert 'rel="next"' not in last.headers["Link"]
     html = client.get("/partner/x?page=2").get_data(as_text=True)
     assert "Page 2 of 3 (450 links)" in html
+
+
+def test_ontology_page_documents_every_term_with_its_shapes(client: FlaskClient) -> None:
+    ontology = load_graph(
+        sorted((ROOT / "ontology").glob("*.ttl")), __import__("publisher.iris").iris.Iris(BASE)
+    )
+    page = client.get("/ontology", headers={"Accept": "text/html"}).get_data(as_text=True)
+    terms = set(ontology.subjects(RDF.type, OWL.Class)) | set(ontology.subjects(RDF.type, OWL.ObjectProperty))
+    terms |= set(ontology.subjects(RDF.type, OWL.DatatypeProperty))
+    assert terms
+    for term in terms:
+        name = str(term).rsplit("#", 1)[-1]
+        assert f'id="{name}"' in page, name
+        assert escape_html(str(ontology.value(term, RDFS.label))) in page
+    # The SubTask class lists the shape that targets it.
+    subtask = page[page.index('id="SubTask"') :]
+    assert 'href="/shapes#SubTask"' in subtask[: subtask.index("</article>")]
+    turtle = Graph().parse(
+        data=client.get("/ontology", headers={"Accept": "text/turtle"}).data, format="turtle"
+    )
+    assert set(ontology) <= set(turtle)

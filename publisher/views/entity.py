@@ -17,6 +17,7 @@ from publisher.describe import Description
 from publisher.entity_page import entity_page
 from publisher.formats import GRAPH_FORMATS, HTML, TRIG, Format, by_suffix, negotiate
 from publisher.namespaces import EXTERNAL_PREFIXES
+from publisher.ontology_doc import ontology_doc
 from publisher.views.context import iris, store
 
 blueprint = Blueprint("entity", __name__)
@@ -54,6 +55,10 @@ def dereference(path: str) -> Response:
 
 def _html(description: Description) -> str:
     base = iris().base
+    alternates = [(fmt, _twin(_path_of(description.iri), fmt)) for fmt in ENTITY_FORMATS if fmt != HTML]
+    if description.iri == str(iris().ontology):
+        doc = ontology_doc(store(), base, link_root=url_for("home.index"))
+        return render_template("ontology.html", doc=doc, alternates=alternates)
     page = entity_page(description, base, link_root=url_for("home.index"), parent=store().parent)
     json_ld = _serialize(description.triples, ox.RdfFormat.JSON_LD).decode()
     # Inside <script>, "</script" or "<!--" from the data would change the page: escape every "<" (and the
@@ -66,7 +71,6 @@ def _html(description: Description) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
-    alternates = [(fmt, _twin(_path_of(description.iri), fmt)) for fmt in ENTITY_FORMATS if fmt != HTML]
     return render_template("entity.html", page=page, json_ld=embedded, alternates=alternates, base=base)
 
 
