@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from publisher.describe import LABEL_PREDICATES, RDF_TYPE, Description
 from publisher.links import href_for, local_path
-from publisher.namespaces import CMP_PATH, EXTERNAL_PREFIXES
+from publisher.namespaces import CMP_PATH, compact_iri
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_LIST_FIRST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first"
@@ -103,12 +103,7 @@ class Labeller:
         return self.label(iri) or self.compact(iri)
 
     def compact(self, iri: str) -> str:
-        if iri.startswith(self.base + CMP_PATH):
-            return "cmp:" + iri[len(self.base + CMP_PATH) :]
-        for prefix, namespace in EXTERNAL_PREFIXES.items():
-            if iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{prefix}:{iri[len(namespace) :]}"
-        return local_path(iri, self.base) or iri
+        return compact_iri(iri, self.base)
 
     def iri_value(self, iri: str) -> Value:
         return Value(self.name(iri), href_for(iri, self.base, self.link_root), note=None, iri=iri)

@@ -52,3 +52,13 @@ __all__ = [
     "VANN",
     "XSD",
 ]
+
+
+def compact_iri(iri: str, base: str) -> str:
+    """A short name for people: cmp:Topic, dct:source, plan/2018-2020 (under the base), else the IRI."""
+    if iri.startswith(base + CMP_PATH) and len(iri) > len(base + CMP_PATH):
+        return "cmp:" + iri[len(base + CMP_PATH) :]
+    for prefix, namespace in EXTERNAL_PREFIXES.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return iri[len(base) :] if iri.startswith(base) else iri

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from publisher.links import href_for
-from publisher.namespaces import EXTERNAL_PREFIXES
+from publisher.namespaces import compact_iri
 from publisher.store import Store
 
 PREFIXES = """
@@ -79,7 +79,7 @@ def ontology_doc(store: Store, base: str, link_root: str = "/") -> OntologyDoc:
     labels = _labels(store, base)
 
     def link(iri: str) -> Link:
-        return Link(labels.get(iri, _compact(iri, base)), href_for(iri, base, link_root))
+        return Link(labels.get(iri, compact_iri(iri, base)), href_for(iri, base, link_root))
 
     relations = {
         "parents": "rdfs:subClassOf|rdfs:subPropertyOf",
@@ -132,12 +132,3 @@ def _labels(store: Store, base: str) -> dict[str, str]:
     for row in store.query(PREFIXES + query, base_iri=base):
         found.setdefault(row["s"].value, row["label"].value)
     return found
-
-
-def _compact(iri: str, base: str) -> str:
-    if iri.startswith(base + "ontology#"):
-        return "cmp:" + iri[len(base + "ontology#") :]
-    for prefix, namespace in EXTERNAL_PREFIXES.items():
-        if iri.startswith(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri[len(base) :] if iri.startswith(base) else iri
