@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from publisher.describe import LABEL_PREDICATES, RDF_TYPE, Description
-from publisher.links import href_for, local_path
+from publisher.links import href_for
 from publisher.namespaces import CMP_PATH, compact_iri
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
