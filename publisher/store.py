@@ -434,7 +434,8 @@ def fresh_generation(root: Path, files: list[RdfFile], iris: Iris) -> Path | Non
         built_from = json.loads((generation / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
-    return generation if built_from == json.loads(json.dumps(manifest(files, iris))) else None
+    wanted = json.loads(json.dumps(manifest(files, iris)))
+    return generation if {key: built_from.get(key) for key in wanted} == wanted else None
 
 
 def open_generation(generation: Path, workers: WorkerOptions) -> EmbeddedStore:

@@ -231,3 +231,22 @@ def test_ontology_page_documents_every_term_with_its_shapes(client: FlaskClient)
         data=client.get("/ontology", headers={"Accept": "text/turtle"}).data, format="turtle"
     )
     assert set(ontology) <= set(turtle)
+
+
+def test_etags_survive_a_restart_on_a_reused_disk_store(tmp_path: Path) -> None:
+    from publisher.site import Site
+    from publisher.store import open_store
+
+    iris = Iris(BASE)
+    built = open_store(Site(ROOT), iris, store_path=tmp_path / "store")
+    reused = open_store(Site(ROOT), iris, store_path=tmp_path / "store")
+    try:
+        assert reused.report is None  # the generation was reused, not rebuilt
+        assert built.version and reused.version == built.version
+        assert reused.modified == built.modified
+        in_memory = open_store(Site(ROOT), iris)
+        assert in_memory.version == built.version  # the version is the content's, wherever it is served
+        in_memory.close()
+    finally:
+        built.close()
+        reused.close()
