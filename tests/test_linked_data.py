@@ -242,7 +242,8 @@ def test_etags_survive_a_restart_on_a_reused_disk_store(tmp_path: Path) -> None:
     reused = open_store(Site(ROOT), iris, store_path=tmp_path / "store")
     try:
         assert reused.report is None  # the generation was reused, not rebuilt
-        assert built.version and reused.version == built.version
+        assert built.version
+        assert reused.version == built.version
         assert reused.modified == built.modified
         in_memory = open_store(Site(ROOT), iris)
         assert in_memory.version == built.version  # the version is the content's, wherever it is served
