@@ -18,6 +18,7 @@ from publisher.entity_page import entity_page
 from publisher.formats import GRAPH_FORMATS, HTML, TRIG, Format, by_suffix, negotiate
 from publisher.namespaces import EXTERNAL_PREFIXES
 from publisher.ontology_doc import ontology_doc
+from publisher.pages import special_view
 from publisher.views.context import iris, store
 
 blueprint = Blueprint("entity", __name__)
@@ -59,7 +60,10 @@ def _html(description: Description) -> str:
     if description.iri == str(iris().ontology):
         doc = ontology_doc(store(), base, link_root=url_for("home.index"))
         return render_template("ontology.html", doc=doc, alternates=alternates)
-    page = entity_page(description, base, link_root=url_for("home.index"), parent=store().parent)
+    link_root = url_for("home.index")
+    page = entity_page(description, base, link_root=link_root, parent=store().parent)
+    types = {t.iri for t in page.types if t.iri}
+    special = special_view(store(), iris(), description.iri, types, link_root=link_root)
     json_ld = _serialize(description.triples, ox.RdfFormat.JSON_LD).decode()
     # Inside <script>, "</script" or "<!--" from the data would change the page: escape every "<" (and the
     # characters JSON allows but JavaScript did not) so the block holds data only.
@@ -71,7 +75,9 @@ def _html(description: Description) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
-    return render_template("entity.html", page=page, json_ld=embedded, alternates=alternates, base=base)
+    return render_template(
+        "entity.html", page=page, json_ld=embedded, alternates=alternates, base=base, special=special
+    )
 
 
 def _rdf(description: Description, fmt: Format) -> bytes:
