@@ -9,7 +9,7 @@ from flask import Flask
 from publisher.config import Settings, load_settings
 from publisher.iris import Iris
 from publisher.store import serve_store
-from publisher.views import entity, home, queries, sparql
+from publisher.views import dataset, entity, home, queries, sparql
 from publisher.views.context import IRIS_KEY, STORE_KEY
 
 
@@ -25,5 +25,6 @@ def create_app(settings: Settings | None = None, extra: list[Path] | None = None
     app.register_blueprint(home.blueprint)
     app.register_blueprint(queries.blueprint)
     app.register_blueprint(sparql.blueprint)
+    app.register_blueprint(dataset.blueprint)  # /dump/, /void, /sitemap.xml, /robots.txt, /search
     app.register_blueprint(entity.blueprint)  # its catch-all route answers every other IRI under the base
     return app

@@ -109,6 +109,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Secret that authorises POST /-/reload (header 'Authorization: Bearer TOKEN'), which rebuilds the "
         "store and swaps it in. Empty: reloading over HTTP is off.",
     ),
+    Setting(
+        "dataset_title",
+        "IWC Conservation Management Plan knowledge graph",
+        "Title of the dataset in its VoID/DCAT description (/void).",
+    ),
+    Setting(
+        "dataset_description",
+        "The action plans, Conservation Management Plans, bodies, taxa and countries of the International "
+        "Whaling Commission's CMP programme, every fact with its source.",
+        "Description of the dataset in its VoID/DCAT description (/void).",
+    ),
+    Setting(
+        "dataset_license",
+        "https://creativecommons.org/licenses/by/4.0/",
+        "IRI of the licence the data is published under (dct:license of the dataset and its dumps).",
+    ),
+    Setting(
+        "dataset_publisher",
+        "party/iwc",
+        "IRI of the dataset's publisher (dct:publisher); a relative IRI resolves against base_iri.",
+    ),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

@@ -1,0 +1,212 @@
+"""Finding entities by label: an index of every label of every entity under the base (no web imports).
+
+Labels are rdfs:label, skos:prefLabel, skos:altLabel, dwc:scientificName, dwc:vernacularName and foaf:name.
+Matching ignores case and accents ("peninsula" finds "Península"); a hit ranks by how the query meets its
+best label: the whole label, then its beginning, then the beginning of a word, then anywhere, then every
+query word somewhere in the label. The index is built once per data version and searched in memory.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import IntEnum
+
+from publisher.store import Store
+
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DWC = "http://rs.tdwg.org/dwc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+# In order of preference for the label a hit is shown with.
+LABEL_PROPERTIES = (
+    RDFS + "label",
+    SKOS + "prefLabel",
+    FOAF + "name",
+    DWC + "scientificName",
+    DWC + "vernacularName",
+    SKOS + "altLabel",
+)
+MAX_QUERY_LENGTH = 200
+_WORD = re.compile(r"\w+")
+
+
+class Rank(IntEnum):
+    """How well a query meets a label; lower is better."""
+
+    EXACT = 0
+    PREFIX = 1
+    WORD = 2
+    SUBSTRING = 3
+    ALL_WORDS = 4
+
+
+class SearchQueryError(ValueError):
+    """A query cmpkg will not run (too long)."""
+
+
+def normalise(text: str) -> str:
+    """Case- and accent-free text with single spaces: "  Península  VALDÉS" -> "peninsula valdes"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def rank(query: str, label: str) -> Rank | None:
+    """How the normalised query meets the normalised label, or None when it does not."""
+    if label == query:
+        return Rank.EXACT
+    if label.startswith(query):
+        return Rank.PREFIX
+    position = label.find(query)
+    while position >= 0:
+        if position == 0 or not label[position - 1].isalnum():
+            return Rank.WORD
+        position = label.find(query, position + 1)
+    if query in label:
+        return Rank.SUBSTRING
+    words = _WORD.findall(query)
+    if len(words) > 1 and all(word in label for word in words):
+        return Rank.ALL_WORDS
+    return None
+
+
+@dataclass(frozen=True)
+class Label:
+    text: str
+    language: str
+    property: str
+    key: str  # normalise(text)
+
+
+@dataclass(frozen=True)
+class Entity:
+    iri: str
+    labels: tuple[Label, ...]  # best first (see LABEL_PROPERTIES; English or untagged first)
+    types: tuple[str, ...]  # labels of its classes
+
+    @property
+    def label(self) -> str:
+        return self.labels[0].text
+
+
+@dataclass(frozen=True)
+class Hit:
+    entity: Entity
+    rank: Rank
+    matched: Label  # the label the query met best
+
+    @property
+    def iri(self) -> str:
+        return self.entity.iri
+
+
+@dataclass(frozen=True)
+class Results:
+    query: str
+    hits: list[Hit]  # this page
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+class SearchIndex:
+    """Every labelled entity under the base, with its labels normalised once.
+
+    The normalised labels are also kept joined in one string, so finding the labels that contain the
+    query is one str.find() per occurrence, not one comparison per label.
+    """
+
+    def __init__(self, entities: list[Entity]) -> None:
+        self.entities = entities
+        self._labels = [(index, label) for index, entity in enumerate(entities) for label in entity.labels]
+        self._starts: list[int] = []
+        position = 0
+        for _, label in self._labels:
+            self._starts.append(position)
+            position += len(label.key) + 1
+        self._haystack = "\n".join(label.key for _, label in self._labels)
+
+    @classmethod
+    def from_store(cls, store: Store, base: str) -> SearchIndex:
+        values = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+        labels: dict[str, set[Label]] = {}
+        for row in store.query(f"""
+            SELECT DISTINCT ?s ?p ?label {{
+              VALUES ?p {{ {values} }}
+              ?s ?p ?label
+              FILTER (isIRI(?s) && isLiteral(?label) && STRSTARTS(STR(?s), {_string(base)}))
+            }}"""):
+            text = row["label"].value
+            label = Label(text, row["label"].language or "", row["p"].value, normalise(text))
+            if label.key:
+                labels.setdefault(row["s"].value, set()).add(label)
+        types = _type_labels(store, base)
+        entities = [
+            Entity(iri, tuple(sorted(found, key=_preference)), tuple(sorted(types.get(iri, ()))))
+            for iri, found in labels.items()
+        ]
+        entities.sort(key=lambda e: (e.labels[0].key, e.iri))
+        return cls(entities)
+
+    def search(self, query: str, page: int = 1, page_size: int = 20) -> Results:
+        """The entities whose labels meet the query, best first, one page of them."""
+        if len(query) > MAX_QUERY_LENGTH:
+            raise SearchQueryError(f"the query is longer than {MAX_QUERY_LENGTH} characters")
+        key = normalise(query)
+        if not key:
+            return Results(query, [], 0, page, page_size)
+        best: dict[int, tuple[Rank, Label]] = {}
+        for index, label in self._containing(key):
+            found = rank(key, label.key)
+            if found is not None and (index not in best or found < best[index][0]):
+                best[index] = (found, label)
+        hits = [Hit(self.entities[index], found, label) for index, (found, label) in best.items()]
+        hits.sort(key=lambda h: (h.rank, len(h.matched.key), h.entity.labels[0].key, h.iri))
+        start = (page - 1) * page_size
+        return Results(query, hits[start : start + page_size], len(hits), page, page_size)
+
+    def _containing(self, key: str) -> list[tuple[int, Label]]:
+        """The labels containing the query's longest word (every label it can meet contains that word)."""
+        words = _WORD.findall(key)
+        needle = max(words, key=len) if words else key
+        found: dict[int, None] = {}
+        position = self._haystack.find(needle)
+        while position >= 0:
+            found[bisect.bisect_right(self._starts, position) - 1] = None
+            position = self._haystack.find(needle, position + 1)
+        return [self._labels[i] for i in found]
+
+
+def _preference(label: Label) -> tuple[int, int, str]:
+    english = 0 if label.language in ("", "en") or label.language.startswith("en-") else 1
+    return (LABEL_PROPERTIES.index(label.property), english, label.text)
+
+
+def _type_labels(store: Store, base: str) -> dict[str, set[str]]:
+    """Entity -> the labels (or local names) of its classes, for the entities with a label."""
+    found: dict[str, set[str]] = {}
+    for row in store.query(f"""
+        SELECT DISTINCT ?s ?class (SAMPLE(?name) AS ?label) {{
+          ?s a ?class
+          FILTER (isIRI(?s) && STRSTARTS(STR(?s), {_string(base)}))
+          OPTIONAL {{ ?class <{RDFS}label> ?name FILTER (LANG(?name) IN ("en", "")) }}
+        }} GROUP BY ?s ?class"""):
+        name = row["label"].value if row["label"] is not None else _local_name(row["class"].value)
+        found.setdefault(row["s"].value, set()).add(name)
+    return found
+
+
+def _local_name(iri: str) -> str:
+    return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
+
+
+def _string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
