@@ -8,9 +8,10 @@ from flask import Flask
 
 from publisher.config import Settings, load_settings
 from publisher.iris import Iris
+from publisher.response_cache import ResponseCache
 from publisher.store import serve_store
 from publisher.views import dataset, entity, home, queries, sparql
-from publisher.views.context import IRIS_KEY, STORE_KEY
+from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY
 
 
 def create_app(settings: Settings | None = None, extra: list[Path] | None = None) -> Flask:
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None, extra: list[Path] | None = None
     store = serve_store(settings, iris, extra or [])
     app.extensions[STORE_KEY] = store
     app.extensions[IRIS_KEY] = iris
+    app.extensions[PAGE_CACHE_KEY] = ResponseCache(settings["page_cache_mb"] * 1024 * 1024)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(queries.blueprint)
     app.register_blueprint(sparql.blueprint)

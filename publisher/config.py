@@ -64,6 +64,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Directory of an on-disk Oxigraph store; empty keeps the store in memory and builds it at start-up.",
     ),
     Setting(
+        "page_cache_mb",
+        64,
+        "Memory in MB each web worker keeps for rendered entity pages and their RDF (an LRU cache keyed by "
+        "the data's version, so a reload never serves a stale page). 0: no cache.",
+    ),
+    Setting(
         "query_timeout",
         10.0,
         "Seconds a /sparql query may run; past it the query's worker process is killed and the answer is "

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import current_app
 
 from publisher.iris import Iris
+from publisher.response_cache import ResponseCache
 from publisher.store import Store
 
 STORE_KEY = "cmpkg.store"
+PAGE_CACHE_KEY = "cmpkg.page_cache"
 IRIS_KEY = "cmpkg.iris"
 
 
@@ -18,4 +20,9 @@ def store() -> Store:
 
 def iris() -> Iris:
     found: Iris = current_app.extensions[IRIS_KEY]
+    return found
+
+
+def page_cache() -> ResponseCache:
+    found: ResponseCache = current_app.extensions[PAGE_CACHE_KEY]
     return found

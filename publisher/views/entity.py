@@ -19,7 +19,8 @@ from publisher.formats import GRAPH_FORMATS, HTML, TRIG, Format, by_suffix, nego
 from publisher.namespaces import EXTERNAL_PREFIXES
 from publisher.ontology_doc import ontology_doc
 from publisher.pages import special_view
-from publisher.views.context import iris, store
+from publisher.response_cache import CachedAnswer
+from publisher.views.context import iris, page_cache, store
 
 blueprint = Blueprint("entity", __name__)
 
@@ -46,12 +47,19 @@ def dereference(path: str) -> Response:
     headers = _headers(path, fmt, etag, served.modified, negotiated=forced is None)
     if _not_modified(etag, served.modified):
         return Response(status=304, headers=headers)
-    description = served.describe(iri, page)
-    if description is None:
-        return not_found(path)
-    _paging_links(headers, path, description)
-    body: str | bytes = _html(description) if fmt == HTML else _rdf(description, fmt)
-    return Response(body, status=200, headers=headers, content_type=fmt.content_type)
+    cache = page_cache()
+    key = (served.version, iri, page, fmt.name)
+    answer = cache.get(key)
+    if answer is None:
+        description = served.describe(iri, page)
+        if description is None:
+            return not_found(path)
+        body = _html(description).encode() if fmt == HTML else _rdf(description, fmt)
+        answer = CachedAnswer(body, _paging_links(path, description))
+        cache.put(key, answer)
+    if answer.headers.get("Link"):
+        headers["Link"] = ", ".join([headers["Link"], answer.headers["Link"]])
+    return Response(answer.body, status=200, headers=headers, content_type=fmt.content_type)
 
 
 def _html(description: Description) -> str:
@@ -156,14 +164,14 @@ def _not_modified(etag: str, modified: object) -> bool:
     return False
 
 
-def _paging_links(headers: dict[str, str], path: str, description: Description) -> None:
+def _paging_links(path: str, description: Description) -> dict[str, str]:
+    """Link headers to the neighbouring pages of inbound links."""
     links = []
     if description.page < description.pages:
         links.append(f'<{url_for("home.index")}{path}?page={description.page + 1}>; rel="next"')
     if description.page > 1:
         links.append(f'<{url_for("home.index")}{path}?page={description.page - 1}>; rel="prev"')
-    if links:
-        headers["Link"] = ", ".join([headers["Link"], *links])
+    return {"Link": ", ".join(links)} if links else {}
 
 
 def not_found(path: str) -> Response:
