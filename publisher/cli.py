@@ -17,6 +17,7 @@ from publisher.importers.plan_table import TableError
 from publisher.importers.timeframes import TimeframeError
 from publisher.iris import Iris
 from publisher.rdf_files import RdfFileError
+from publisher.saved_queries import SavedQueryError
 from publisher.site import Site
 from publisher.store import build_store
 from publisher.turtle import BlankNodeError, normalise_file
@@ -28,6 +29,7 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 USER_ERRORS = (
     BlankNodeError,
     RdfFileError,
+    SavedQueryError,
     SettingsError,
     TableError,
     TimeframeError,
