@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv data check-data build validate serve lint format test bench clean
+.PHONY: venv data check-data build validate serve lint format test bench clean assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,22 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+## Front-end assets cmpkg serves itself (no CDN): YASGUI from the npm registry, as frontend/package-lock.json
+## pins it, installed with `npm ci` under build/frontend/ and copied to publisher/static/vendor/ (git-ignored).
+VENDOR := publisher/static/vendor
+ASSETS_STAMP := $(VENDOR)/.installed-stamp
+YASGUI_DIST := build/frontend/node_modules/@zazuko/yasgui/build
+
+$(ASSETS_STAMP): frontend/package.json frontend/package-lock.json
+	rm -rf build/frontend $(VENDOR)/yasgui
+	mkdir -p build/frontend $(VENDOR)/yasgui
+	cp frontend/package.json frontend/package-lock.json build/frontend/
+	npm ci --prefix build/frontend --ignore-scripts --no-audit --no-fund --loglevel=error
+	cp $(YASGUI_DIST)/yasgui.min.js $(YASGUI_DIST)/yasgui.min.js.map $(YASGUI_DIST)/yasgui.min.css $(VENDOR)/yasgui/
+	touch $@
+
+assets: $(ASSETS_STAMP)
 
 ## Regenerate the generated data files (plans, countries) from data/source/.
 data: venv
@@ -30,7 +46,7 @@ build: venv check-data
 validate: venv
 	$(BIN)/cmpkg validate
 
-serve: build validate
+serve: build validate assets
 	$(BIN)/cmpkg serve --host $(HOST) --port $(PORT)
 
 lint: venv
@@ -43,11 +59,11 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/cmpkg fmt
 
-test: lint
+test: lint assets
 	$(BIN)/python -m pytest
 
 bench: venv
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info $(VENDOR) build/frontend

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -36,6 +37,7 @@ from publisher.formats import (
     by_name,
     negotiate,
 )
+from publisher.namespaces import EXTERNAL_PREFIXES
 from publisher.query_execution import (
     Answer,
     Dataset,
@@ -47,9 +49,11 @@ from publisher.query_execution import (
     ResultLimitError,
 )
 from publisher.result_table import Table, result_table
+from publisher.saved_queries import ParameterError, SavedQuery
 from publisher.service_description import service_description, write_description
 from publisher.store import ServedStore
 from publisher.views.context import iris, store
+from publisher.views.queries import saved_queries
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -71,6 +75,16 @@ SELECT ?plan ?label WHERE {
   ?plan a cmp:ActionPlan ; rdfs:label ?label .
 }
 ORDER BY ?plan"""
+# The query page's editor (YASGUI): installed by `make assets` (frontend/package.json), served from static/.
+YASGUI_SCRIPT = "vendor/yasgui/yasgui.min.js"
+YASGUI_STYLE = "vendor/yasgui/yasgui.min.css"
+# A new editor tab declares cmp: and the external prefixes but these (all are offered for completion).
+NOT_DECLARED_IN_NEW_TABS = frozenset({"sh", "vann"})
+EDITOR_QUERY = """SELECT ?cmp ?label WHERE {
+  ?cmp a cmp:ConservationManagementPlan ;
+    rdfs:label ?label .
+}
+ORDER BY ?label"""
 
 
 class ProtocolError(Exception):
@@ -195,7 +209,7 @@ def describe(protocol: ProtocolRequest, limits: EndpointLimits) -> Any:
         offered = ", ".join(f.media_type for f in DESCRIPTION_CHOICES)
         return _error(406, f"the service description is available as {offered}; none of these is acceptable")
     if fmt is HTML:
-        response = Response(_page(EXAMPLE_QUERY), content_type=HTML.content_type)
+        response = Response(_query_page(), content_type=HTML.content_type)
     else:
         description = service_description(request.base_url, store(), limits, RESULTS_FORMATS + RDF_FORMATS)
         response = Response(write_description(description, fmt), content_type=fmt.content_type)
@@ -287,6 +301,52 @@ def _error(status: int, message: str, query: str | None = None) -> Response:
 
 def _plain(status: int, message: str) -> Response:
     return Response(message.rstrip("\n") + "\n", status, content_type="text/plain; charset=utf-8")
+
+
+def _query_page() -> str:
+    """The page a browser gets on a bare GET: YASGUI on this endpoint when JavaScript runs, the plain form
+    otherwise, and the saved queries as examples."""
+    queries = list(saved_queries().values())
+    return render_template(
+        "sparql.html",
+        query=EXAMPLE_QUERY,
+        table=None,
+        boolean=None,
+        examples=queries,
+        editor=_editor_config(queries) if _has_yasgui() else None,
+    )
+
+
+def _has_yasgui() -> bool:
+    """Whether `make assets` installed YASGUI; without it the page is the plain form alone."""
+    static = current_app.static_folder
+    return static is not None and (Path(static) / YASGUI_SCRIPT).is_file()
+
+
+def _editor_config(queries: list[SavedQuery]) -> dict[str, Any]:
+    """What static/sparql-page.js needs: the endpoint (relative), the base, the prefixes and the examples."""
+    base = iris().base
+    prefixes = {"cmp": str(iris().cmp), **EXTERNAL_PREFIXES}
+    header = "".join(
+        f"PREFIX {name}: <{namespace}>\n"
+        for name, namespace in prefixes.items()
+        if name not in NOT_DECLARED_IN_NEW_TABS
+    )
+    examples = []
+    for query in queries:
+        try:
+            text = query.bind({}, base)  # parameters at their defaults, so the example runs as it is
+        except ParameterError:  # a required parameter: left for the user to fill in
+            text = query.text
+        examples.append({"name": query.name, "title": query.title, "query": text})
+    return {
+        "endpoint": url_for("sparql.endpoint"),
+        "base": base,
+        "linkRoot": request.script_root + "/",
+        "prefixes": prefixes,
+        "query": f"{header}\n{EDITOR_QUERY}\n",
+        "examples": examples,
+    }
 
 
 def _page(query: str, answer: Answer | None = None, error: str | None = None) -> str:
