@@ -62,9 +62,12 @@ def accessible_basics(session: Session) -> list[str]:
             const labelled = input.labels && input.labels.length || input.getAttribute('aria-label');
             if (!labelled) problems.push('unlabelled field ' + (input.name || input.id));
           }
-          for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) problems.push('img without alt');
+          for (const img of document.querySelectorAll('img')) {
+            if (!img.hasAttribute('alt')) problems.push('img without alt');
+          }
           for (const svg of document.querySelectorAll('main svg')) {
-            if (svg.getAttribute('role') === 'img' && !svg.querySelector('title')) problems.push('svg without title');
+            const named = svg.querySelector('title');
+            if (svg.getAttribute('role') === 'img' && !named) problems.push('svg without title');
           }
           if (!document.documentElement.lang) problems.push('no lang');
           return problems;

@@ -16,6 +16,7 @@ from tests.test_linked_data import DOCUMENTS
 LINK_HEADER = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"(?:\s*;\s*type="([^"]+)")?')
 # Pages a crawler should not walk into: every search result and query form is a new URL.
 NOT_FOLLOWED = ("/search", "/sparql", "/queries/", "/dump/", "/static/", "/-/")
+TWIN = re.compile(r"\.(ttl|nt|jsonld|rdf|trig|html)$")  # the same entity again, in another format
 
 
 class Links(HTMLParser):
