@@ -8,9 +8,10 @@ from flask import Flask
 
 from publisher.config import Settings, load_settings
 from publisher.iris import Iris
+from publisher.remote_store import open_remote_store
 from publisher.response_cache import ResponseCache
 from publisher.store import serve_store
-from publisher.views import dataset, entity, home, queries, sparql
+from publisher.views import dataset, entity, errors, home, queries, sparql
 from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY
 
 
@@ -20,10 +21,12 @@ def create_app(settings: Settings | None = None, extra: list[Path] | None = None
     app = Flask(__name__)
     app.config["CMPKG_SETTINGS"] = settings
     iris = Iris(settings.base_iri)
-    store = serve_store(settings, iris, extra or [])
+    # A remote store (store_url) is not contacted here: the app starts while the store is down.
+    store = open_remote_store(settings) if settings["store_url"] else serve_store(settings, iris, extra or [])
     app.extensions[STORE_KEY] = store
     app.extensions[IRIS_KEY] = iris
     app.extensions[PAGE_CACHE_KEY] = ResponseCache(settings["page_cache_mb"] * 1024 * 1024)
+    errors.init_app(app)  # store down or failing: 503/502, never a stack trace
     app.register_blueprint(home.blueprint)
     app.register_blueprint(queries.blueprint)
     app.register_blueprint(sparql.blueprint)

@@ -6,6 +6,7 @@ import functools
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,9 +17,13 @@ from publisher.generate import country_file, generated_files, plan_files, stale_
 from publisher.importers.plan_table import TableError
 from publisher.importers.timeframes import TimeframeError
 from publisher.iris import Iris
+from publisher.push import PushError, PushRefusedError, push, validate_store
+from publisher.query_execution import QueryError
 from publisher.rdf_files import RdfFileError
+from publisher.remote_store import open_remote_store, store_location
 from publisher.saved_queries import SavedQueryError
 from publisher.site import Site
+from publisher.sparql_client import SparqlClient, StoreUnavailableError
 from publisher.store import build_store
 from publisher.turtle import BlankNodeError, normalise_file
 from publisher.validation import SEVERITIES, ValidationSetupError, validate_site
@@ -28,11 +33,14 @@ from publisher.validation_report import render, summary
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 USER_ERRORS = (
     BlankNodeError,
+    PushError,
+    QueryError,
     RdfFileError,
     SavedQueryError,
     SettingsError,
     TableError,
     TimeframeError,
+    StoreUnavailableError,
     ValidationSetupError,
     OSError,
 )
@@ -47,6 +55,9 @@ def reports_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except PushRefusedError as error:  # the checks failed, as `cmpkg validate` exits 1
+            click.echo(f"cmpkg: {error}", err=True)
+            sys.exit(EXIT_FAILED)
         except USER_ERRORS as error:
             click.echo(f"cmpkg: error: {error}", err=True)
             sys.exit(EXIT_ERROR)
@@ -234,18 +245,34 @@ def build(ctx: Context, extra: tuple[Path, ...], store_path: Path | None) -> Non
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to FILE and print only the summary.",
 )
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Validate what the SPARQL store at URL holds instead of the files (read-only).",
+)
 @pass_context
 @reports_errors
 def validate(
-    ctx: Context, extra: tuple[Path, ...], fail_on: str, output_format: str, output: Path | None
+    ctx: Context,
+    extra: tuple[Path, ...],
+    fail_on: str,
+    output_format: str,
+    output: Path | None,
+    endpoint: str | None,
 ) -> None:
     """Validate ontology + data (+ EXTRA files or directories) against shapes/.
 
+    With --endpoint, validate the graphs a live store holds instead (results name the graph, not a line).
     Exit 0 conforms (warnings allowed unless --fail-on warning), 1 results at or above --fail-on,
-    2 could not validate (malformed RDF, unusable shapes, no data).
+    2 could not validate (malformed RDF, unusable shapes, no data, store unreachable).
     """
     threshold = SEVERITIES[fail_on]
-    report = validate_site(ctx.site, ctx.iris, list(extra))
+    if endpoint is not None:
+        if extra:
+            raise click.UsageError("EXTRA files and --endpoint exclude each other")
+        report = validate_store(ctx.site, ctx.iris, open_remote_store(ctx.settings, endpoint).current)
+    else:
+        report = validate_site(ctx.site, ctx.iris, list(extra))
     text = render(report, output_format, ctx.iris.base, threshold)
     if output is None:
         click.echo(text, nl=False)
@@ -255,17 +282,81 @@ def validate(
     sys.exit(EXIT_FAILED if report.failing(threshold) else EXIT_OK)
 
 
+@main.command("push")
+@click.argument("extra", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--endpoint", metavar="URL", help="The store's query URL [default: setting store_url].")
+@click.option(
+    "--update-url", metavar="URL", help="Its SPARQL Update URL [default: store_update_url, else URL]."
+)
+@click.option("--gsp-url", metavar="URL", help="Its Graph Store Protocol URL [default: store_gsp_url].")
+@pass_context
+@reports_errors
+def push_command(
+    ctx: Context, extra: tuple[Path, ...], endpoint: str | None, update_url: str | None, gsp_url: str | None
+) -> None:
+    """Validate, then load ontology/, data/, shapes/ (+ EXTRA) into a SPARQL store, a graph per file.
+
+    Every graph is loaded beside the served ones, then all are swapped in by one update: a failed push
+    leaves the previous data served. Credentials: settings store_user and store_password (a settings file
+    or CMPKG_STORE_PASSWORD). Exit 0 pushed, 1 validation violations (nothing sent), 2 the push failed.
+    """
+    location = store_location(ctx.settings, endpoint)
+    if not location.query_url:
+        raise click.UsageError("no store: give --endpoint URL or set store_url")
+    location = replace(
+        location,
+        update_url=update_url or location.update_url,
+        gsp_url=location.gsp_url if gsp_url is None else gsp_url,
+    )
+    report = push(ctx.site, ctx.iris, SparqlClient(location, float(ctx.settings["query_timeout"])), extra)
+    for file, graph, count in report.graphs:
+        click.echo(f"{count:>8} {file} -> <{graph}>")
+    for graph in report.removed:
+        click.echo(f"{'removed':>8} <{graph}> (no file gives it now)")
+    click.echo(
+        f"pushed {report.triples} triples in {len(report.graphs)} graphs to {location.query_url} "
+        f"in {report.seconds:.2f} s (version {report.version})"
+    )
+
+
 @main.command()
 @click.argument("extra", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    help="Serve from the SPARQL store at URL (setting store_url) instead of the embedded store.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Run N gunicorn worker processes [default: 0, the development server].",
+)
 @pass_context
 @reports_errors
-def serve(ctx: Context, extra: tuple[Path, ...], host: str, port: int) -> None:
-    """Serve the graph over HTTP (development server)."""
+def serve(
+    ctx: Context, extra: tuple[Path, ...], host: str, port: int, store_url: str | None, workers: int
+) -> None:
+    """Serve the graph over HTTP: the development server, or N gunicorn workers (--workers N)."""
     from publisher.app import create_app  # the web layer is loaded only by the commands that serve
 
-    app = create_app(ctx.settings, extra=list(extra))
+    settings = ctx.settings
+    if store_url is not None:
+        settings = Settings(
+            values={**settings.values, "store_url": store_url},
+            origins={**settings.origins, "store_url": "command line"},
+        )
+    if settings["store_url"] and extra:
+        raise click.UsageError("EXTRA files are served by the embedded store; push them to the store instead")
+    if workers:
+        from publisher.serving import serve_with_workers
+
+        serve_with_workers(settings, list(extra), host, port, workers)
+        return
+    app = create_app(settings, extra=list(extra))
     app.run(host=host, port=port, threaded=True)
 
 
@@ -279,4 +370,6 @@ def show_settings(ctx: Context, markdown: bool) -> None:
         return
     for setting in SETTINGS:
         origin = ctx.settings.origins[setting.name]
-        click.echo(f"{setting.name} = {ctx.settings[setting.name]!r}  ({origin}; {setting.env_var})")
+        value = ctx.settings[setting.name]
+        shown = "'***'" if setting.secret and value else repr(value)  # secrets never reach a terminal log
+        click.echo(f"{setting.name} = {shown}  ({origin}; {setting.env_var})")

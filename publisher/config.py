@@ -21,6 +21,7 @@ class Setting:
     name: str
     default: Any
     help: str
+    secret: bool = False  # shown masked by `cmpkg settings`
 
     @property
     def env_var(self) -> str:
@@ -62,6 +63,38 @@ SETTINGS: tuple[Setting, ...] = (
         "store_path",
         "",
         "Directory of an on-disk Oxigraph store; empty keeps the store in memory and builds it at start-up.",
+    ),
+    Setting(
+        "store_url",
+        "",
+        "Query URL of a SPARQL 1.1 triple store to serve from (Oxigraph server, Virtuoso, ...) instead of "
+        "the embedded store; `cmpkg serve --store URL` sets it. Empty: the embedded store.",
+    ),
+    Setting(
+        "store_update_url",
+        "",
+        "SPARQL Update URL of the store `cmpkg push` writes to. Empty: the query URL.",
+    ),
+    Setting(
+        "store_gsp_url",
+        "",
+        "Graph Store Protocol URL of the store (Oxigraph: /store, Virtuoso: /sparql-graph-crud-auth); when "
+        "set, `cmpkg push` uploads graphs and dumps download them through it. Empty: SPARQL only.",
+    ),
+    Setting(
+        "store_user", "", "User name for the store's endpoints (HTTP Basic or Digest, as the store asks)."
+    ),
+    Setting(
+        "store_password",
+        "",
+        "Password for store_user: from a settings file or the environment only, never the command line.",
+        secret=True,
+    ),
+    Setting(
+        "store_check_interval",
+        5.0,
+        "Seconds between checks of the store's data version (the metadata graph `cmpkg push` writes); a push "
+        "is served, and ETags change, at most this long after it.",
     ),
     Setting(
         "page_cache_mb",
@@ -114,6 +147,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Secret that authorises POST /-/reload (header 'Authorization: Bearer TOKEN'), which rebuilds the "
         "store and swaps it in. Empty: reloading over HTTP is off.",
+        secret=True,
     ),
     Setting(
         "dataset_title",

@@ -29,6 +29,7 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 
 from publisher.formats import JSON_LD, N_TRIPLES, TRIG, TURTLE, Format
+from publisher.remote_store import RemoteSnapshot, Snapshot
 from publisher.store import EmbeddedStore
 
 GZIP_MEDIA_TYPE = "application/gzip"
@@ -104,7 +105,9 @@ def dataset_quads(store: ox.Store) -> Iterator[ox.Quad]:
         yield from store.quads_for_pattern(None, None, None, graph)
 
 
-def write_dump(store: ox.Store, kind: DumpKind, target: Path, prefixes: dict[str, str]) -> DumpFile:
+def write_dump(
+    store: ox.Store | RemoteSnapshot, kind: DumpKind, target: Path, prefixes: dict[str, str]
+) -> DumpFile:
     """Write one dump to target (atomically: a temporary file renamed into place) and hash it."""
     assert kind.format.rdf_format is not None
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -128,12 +131,16 @@ def write_dump(store: ox.Store, kind: DumpKind, target: Path, prefixes: dict[str
     return DumpFile(kind, target, digest, size)
 
 
-def _serialize(store: ox.Store, kind: DumpKind, output: IO[bytes] | Any, prefixes: dict[str, str]) -> None:
+def _serialize(
+    store: ox.Store | RemoteSnapshot, kind: DumpKind, output: IO[bytes] | Any, prefixes: dict[str, str]
+) -> None:
     fmt = kind.format.rdf_format
     if kind.format is TRIG:
-        ox.serialize(dataset_quads(store), output, fmt, prefixes=prefixes)
+        quads = store.dataset_quads() if isinstance(store, RemoteSnapshot) else dataset_quads(store)
+        ox.serialize(quads, output, fmt, prefixes=prefixes)
     else:
-        ox.serialize(union_triples(store), output, fmt, prefixes=prefixes)
+        triples = store.union_triples() if isinstance(store, RemoteSnapshot) else union_triples(store)
+        ox.serialize(triples, output, fmt, prefixes=prefixes)
 
 
 class _HashingWriter:
@@ -191,12 +198,12 @@ class Dumps:
         self._root = root
         self._temporary: Path | None = None
         self.prefixes = prefixes
-        self._current: tuple[weakref.ref[EmbeddedStore], Path] | None = None
+        self._current: tuple[weakref.ref[Snapshot], Path] | None = None
         self._written: dict[Path, DumpFile] = {}
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
 
-    def get(self, store: EmbeddedStore, kind: DumpKind) -> DumpFile:
+    def get(self, store: Snapshot, kind: DumpKind) -> DumpFile:
         """The store's dump of this kind, written now if it was not yet (by this process or another)."""
         directory = self.directory(store)
         target = directory / kind.name
@@ -206,11 +213,11 @@ class Dumps:
         with self._write_lock:  # one writer per process; the lock file keeps other processes waiting
             directory.mkdir(parents=True, exist_ok=True)
             with _file_lock(directory / f".{kind.name}.lock"):
-                found = _read_written(kind, target) or write_dump(store.store, kind, target, self.prefixes)
+                found = _read_written(kind, target) or write_dump(_source(store), kind, target, self.prefixes)
             self._written[target] = found
             return found
 
-    def directory(self, store: EmbeddedStore) -> Path:
+    def directory(self, store: Snapshot) -> Path:
         """The directory of the store's data version; a new store makes older versions' directories go."""
         with self._lock:
             if self._current is not None and self._current[0]() is store:
@@ -232,7 +239,12 @@ class Dumps:
         return self._temporary
 
 
-def version_key(store: EmbeddedStore) -> str:
+def _source(store: Snapshot) -> ox.Store | RemoteSnapshot:
+    """What a dump is read from: the pyoxigraph store itself, or the remote store's graphs."""
+    return store.store if isinstance(store, EmbeddedStore) else store
+
+
+def version_key(store: Snapshot) -> str:
     """A directory name for the store's data: its version and base; unversioned stores get a unique one."""
     if not store.version:
         return f"unversioned-{os.getpid()}-{id(store):x}-{time.time_ns()}"

@@ -34,7 +34,8 @@ from publisher.site import Site
 
 
 class Store(Protocol):
-    """What the rest of cmpkg needs from a store; the embedded one now, a remote SPARQL store next."""
+    """What the rest of cmpkg needs from a store: EmbeddedStore here, RemoteStore (remote_store.py) for any
+    SPARQL 1.1 store."""
 
     def query(self, sparql: str, base_iri: str | None = None) -> Any:
         """pyoxigraph results (solutions, triples or a boolean) over the union default graph; no timeout."""

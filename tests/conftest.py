@@ -15,6 +15,9 @@ from publisher.site import Site
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://w3id.org/iwc-cmp/"
+pytest_plugins = [
+    "tests.backends"
+]  # the embedded store, an Oxigraph server and Virtuoso, for parametrized suites
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from publisher.app import create_app
 from publisher.config import load_settings
 from publisher.iris import Iris
 from publisher.validation import load_graph
+from tests.backends import BACKENDS, backend_settings
 from tests.conftest import BASE, ROOT
 
 RDF_ACCEPT = {
@@ -33,6 +34,13 @@ def project_graph() -> Graph:
     paths = sorted((ROOT / "ontology").glob("*.ttl")) + sorted((ROOT / "data").rglob("*.ttl"))
     paths += sorted((ROOT / "shapes").glob("*.ttl"))
     return load_graph(paths, Iris(BASE))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest) -> Flask:
+    """The project served from each store in turn: the tests using `client` run on all of them."""
+    overrides = {"site_dir": str(ROOT), "base_iri": BASE, **backend_settings(request, request.param)}
+    return create_app(load_settings(environ={}, overrides=overrides))
 
 
 GRAPH = project_graph()

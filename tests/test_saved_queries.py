@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 from openapi_spec_validator import validate as validate_openapi
@@ -36,8 +37,10 @@ from publisher.saved_queries import (
     run_saved_query,
 )
 from publisher.site import Site
-from publisher.store import EmbeddedStore, build_store
+from publisher.store import Store
 from publisher.validation import load_graph
+from publisher.views.context import STORE_KEY
+from tests.backends import BACKENDS, backend_settings
 from tests.conftest import BASE, ROOT
 
 QUERY_FILES = sorted((ROOT / "queries").glob("*.rq"))
@@ -51,9 +54,17 @@ Row = dict[str, str | None]
 Run = Callable[..., list[Row]]
 
 
-@pytest.fixture(scope="session")
-def store(site: Site, iris: Iris) -> EmbeddedStore:
-    return build_store(site, iris)[0]
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest) -> Flask:
+    """The project served from each store in turn: the tests using `client`, `store` or `run` run on each."""
+    overrides = {"site_dir": str(ROOT), "base_iri": BASE, **backend_settings(request, request.param)}
+    return create_app(load_settings(environ={}, overrides=overrides))
+
+
+@pytest.fixture(scope="module")
+def store(app: Flask) -> Store:
+    found: Store = app.extensions[STORE_KEY]
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -61,8 +72,8 @@ def queries(site: Site) -> SavedQueries:
     return load_saved_queries(site.queries_dir, BASE)
 
 
-@pytest.fixture(scope="session")
-def run(store: EmbeddedStore, queries: SavedQueries) -> Run:
+@pytest.fixture(scope="module")
+def run(store: Store, queries: SavedQueries) -> Run:
     """Run a saved query with parameters; rows as {variable: value or None}."""
 
     def run(name: str, **params: str) -> list[Row]:
@@ -124,17 +135,41 @@ def test_query_parses_and_is_documented(path: Path) -> None:
     assert "PREFIX cmp: <ontology#>" in text
 
 
+# Saved queries Virtuoso 7.2 (Debian's virtuoso-opensource 7.2.5) answers wrongly: its behaviour, not cmpkg's.
+VIRTUOSO_WRONG = {
+    "list_bodies": "Virtuoso 7.2: a transitive property path (org:reportsTo+) inside OPTIONAL drops the rows "
+    "it does not match, as an inner join would (openlink/virtuoso-opensource: transitive paths issues)",
+    "list_cmps_by_endorsement_year": "Virtuoso 7.2 has no boolean values: BIND(true AS ?asserted) gives the "
+    "integer 1, not true",
+    "list_items_missing_party_or_timeframe": "Virtuoso 7.2 evaluates NOT EXISTS inside BIND wrongly (0 for "
+    "every row, and the FILTER on it keeps them) and gives booleans as integers",
+}
+
+
+def quirks(request: pytest.FixtureRequest, name: str) -> None:
+    """Mark the test as a known, strict failure when the store is known to answer this query wrongly."""
+    backend = request.node.callspec.params.get("app")
+    if backend == "virtuoso" and name in VIRTUOSO_WRONG:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=VIRTUOSO_WRONG[name]))
+
+
 @pytest.mark.parametrize("path", QUERY_FILES, ids=[p.stem for p in QUERY_FILES])
-def test_query_returns_the_rows_the_data_implies(path: Path, run: Run, graph: Graph) -> None:
+def test_query_returns_the_rows_the_data_implies(
+    path: Path, run: Run, graph: Graph, request: pytest.FixtureRequest
+) -> None:
+    quirks(request, path.stem)
     check = CHECKS.get(path.stem)
     assert check is not None, f"{path.name}: add check_{path.stem} saying which rows the data implies"
     check(run, graph)
 
 
 @pytest.mark.parametrize("path", QUERY_FILES, ids=[p.stem for p in QUERY_FILES])
-def test_query_is_portable_sparql(path: Path, run: Run, queries: SavedQueries, whole_graph: Graph) -> None:
+def test_query_is_portable_sparql(
+    path: Path, run: Run, queries: SavedQueries, whole_graph: Graph, request: pytest.FixtureRequest
+) -> None:
     """rdflib's engine gives the same rows (lists joined by GROUP_CONCAT compared as sets): the queries
     are plain SPARQL 1.1, as a remote store and the benchmark against rdflib need."""
+    quirks(request, path.stem)
 
     def normal(value: object) -> object:
         text = str(value)

@@ -37,6 +37,7 @@ from publisher.iris import Iris
 from publisher.links import href_for
 from publisher.namespaces import EXTERNAL_PREFIXES
 from publisher.query_execution import serialize_triples
+from publisher.remote_store import RemoteSnapshot, RemoteStore, Snapshot
 from publisher.search import SearchIndex, SearchQueryError
 from publisher.sitemap import MAX_URLS, chunks, entity_paths, sitemap_index, url_for_path, urlset
 from publisher.store import EmbeddedStore, ServedStore
@@ -60,12 +61,12 @@ class PerStore(Generic[T]):
     The store is held weakly: a store a reload replaced is freed once no request uses it.
     """
 
-    def __init__(self, make: Callable[[EmbeddedStore], T]) -> None:
+    def __init__(self, make: Callable[[Snapshot], T]) -> None:
         self._make = make
-        self._value: tuple[weakref.ref[EmbeddedStore], T] | None = None
+        self._value: tuple[weakref.ref[Snapshot], T] | None = None
         self._lock = threading.Lock()
 
-    def get(self, current: EmbeddedStore) -> T:
+    def get(self, current: Snapshot) -> T:
         value = self._value
         if value is not None and value[0]() is current:
             return value[1]
@@ -106,11 +107,11 @@ def _state() -> DatasetState:
     return found
 
 
-def _current() -> EmbeddedStore:
+def _current() -> Snapshot:
     """The store serving this request (read once: a reload may swap it meanwhile)."""
     served = store()
-    current = served.current if isinstance(served, ServedStore) else served
-    if not isinstance(current, EmbeddedStore):
+    current = served.current if isinstance(served, ServedStore | RemoteStore) else served
+    if not isinstance(current, EmbeddedStore | RemoteSnapshot):
         abort(_plain(501, "this store does not offer dumps, VoID, sitemap or search"))
     return current
 

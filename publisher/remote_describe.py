@@ -1,0 +1,224 @@
+"""What cmpkg publishes about one entity, read with SPARQL SELECTs from a store it reaches over HTTP: the same
+`Description` the embedded store gives from quad patterns (publisher/describe.py). No web imports.
+
+The entity's own triples come first; when they point at blank nodes (RDF lists, SHACL property shapes), the
+blank nodes' triples are read, following them to their end, in one of two ways. A blank node label is valid
+only within one answer, so in general one query reads every level at once (the blank nodes one, two, ... hops
+away; `rdf:rest*` walks a list in one hop), sent again twice as deep when the deepest level still points at
+blank nodes. A store whose labels are stable and can be named in a query (Virtuoso's `nodeID://`; and its
+SPARQL compiler fails on that one query) is read level by level instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import pyoxigraph as ox
+
+from publisher.describe import (
+    INBOUND_PAGE_SIZE,
+    LABEL_PREDICATES,
+    PARENT_PREDICATES,
+    RDF_REST,
+    RDF_TYPE,
+    Description,
+    Link,
+    Subject,
+)
+
+FIRST_DEPTH = 4  # blank-node hops read at first (a shape's property's sh:or list's members' sh:in list)
+MAX_DEPTH = 64
+BATCH = 400  # IRIs per VALUES block
+
+Select = Callable[[str], Any]  # a SELECT query -> pyoxigraph solutions over the project's dataset
+T = TypeVar("T")
+Row = tuple[Any, Any, Any, Any]  # subject, predicate, object, graph
+
+
+class SparqlDescriptions:
+    """Describes entities with SPARQL; `select` runs a query over the union of the project's graphs, with
+    `GRAPH ?g` seeing each of them."""
+
+    def __init__(
+        self, select: Select, base: str, name_blank: Callable[[ox.BlankNode], str] | None = None
+    ) -> None:
+        self.select = select
+        self.base = base
+        self.name_blank = name_blank  # how a query names a blank node the store labelled, if it can
+        self._fragments: dict[str, list[ox.NamedNode]] | None = None
+
+    def fragments(self) -> dict[str, list[ox.NamedNode]]:
+        """Document IRI -> the hash IRIs under it that are subjects (found once, on first use)."""
+        if self._fragments is None:
+            found: dict[str, set[str]] = {}
+            query = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (isIRI(?s) && CONTAINS(STR(?s), '#')) }"
+            for row in self.select(query):
+                iri = row["s"].value
+                found.setdefault(iri.split("#", 1)[0], set()).add(iri)
+            self._fragments = {doc: [ox.NamedNode(i) for i in sorted(iris)] for doc, iris in found.items()}
+        return self._fragments
+
+    def describe(self, iri: str, page: int = 1, page_size: int = INBOUND_PAGE_SIZE) -> Description | None:
+        iri = str(iri)
+        node = ox.NamedNode(iri)
+        statements, graphs = self._bounded_description(node)
+        inbound_all = sorted(
+            {
+                Link(row["s"], row["p"])
+                for row in self.select(f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }}")
+                if isinstance(row["s"], ox.NamedNode | ox.BlankNode)
+            },
+            key=lambda link: (str(link.predicate), str(link.subject)),
+        )
+        if not statements and not inbound_all:
+            return None
+        start = (max(page, 1) - 1) * page_size
+        inbound = inbound_all[start : start + page_size]
+        neighbours = {t.object for t in statements if isinstance(t.object, ox.NamedNode)}
+        neighbours |= {link.subject for link in inbound if isinstance(link.subject, ox.NamedNode)}
+        neighbours |= {t.predicate for t in statements} | {link.predicate for link in inbound}
+        neighbours.discard(node)
+        return Description(
+            iri=iri,
+            statements=statements,
+            context=self._labels_and_types(sorted(neighbours, key=str)),
+            inbound=inbound,
+            inbound_total=len(inbound_all),
+            page=max(page, 1),
+            page_size=page_size,
+            graphs=sorted(graphs),
+        )
+
+    def exists(self, iri: str) -> bool:
+        if iri in self.fragments():
+            return True
+        return bool(self.select(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"))
+
+    def parent(self, iri: str) -> tuple[str, str] | None:
+        """The first of PARENT_PREDICATES that links upwards, with the parent's first label."""
+        predicates = [p if p.startswith("http") else self.base + p for p in PARENT_PREDICATES]
+        pairs = " ".join(f"({rank} <{p}>)" for rank, p in enumerate(predicates))
+        labels = " ".join(f"({rank} <{p.value}>)" for rank, p in enumerate(LABEL_PREDICATES))
+        rows = list(
+            self.select(
+                f"SELECT ?rank ?parent ?order ?label WHERE {{ VALUES (?rank ?link) {{ {pairs} }} "
+                f"<{iri}> ?link ?parent FILTER (isIRI(?parent)) OPTIONAL {{ VALUES (?order ?labelling) "
+                f"{{ {labels} }} ?parent ?labelling ?label FILTER (isLiteral(?label)) }} }}"
+            )
+        )
+        if not rows:
+            return None
+        best = min(int(row["rank"].value) for row in rows)
+        candidates = [row for row in rows if int(row["rank"].value) == best]
+        labelled = [row for row in candidates if row["label"] is not None]
+        if labelled:
+            chosen = min(labelled, key=lambda row: int(row["order"].value))
+            return chosen["parent"].value, chosen["label"].value
+        return candidates[0]["parent"].value, candidates[0]["parent"].value
+
+    def _bounded_description(self, node: ox.NamedNode) -> tuple[list[ox.Triple], set[str]]:
+        roots = [node, *self.fragments().get(node.value, [])]
+        values = " ".join(f"<{root.value}>" for root in roots)
+        rows = [
+            (row["s"], row["p"], row["o"], row["g"])
+            for row in self.select(
+                f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+            )
+        ]
+        if any(isinstance(o, ox.BlankNode) for _, _, o, _ in rows):
+            rows += self._blank_levels(roots) if self.name_blank is None else self._blank_nodes(rows)
+        about: dict[Subject, list[tuple[ox.NamedNode, Any, ox.NamedNode]]] = {}
+        for subject, predicate, obj, graph in rows:
+            about.setdefault(subject, []).append((predicate, obj, graph))
+        triples: set[ox.Triple] = set()
+        graphs: set[str] = set()
+        pending: list[Subject] = list(roots)
+        seen: set[Subject] = set()
+        while pending:
+            subject = pending.pop()
+            if subject in seen:
+                continue
+            seen.add(subject)
+            for predicate, obj, graph in about.get(subject, []):
+                triples.add(ox.Triple(subject, predicate, obj))
+                graphs.add(graph.value)
+                if isinstance(obj, ox.BlankNode):
+                    pending.append(obj)
+        ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        return ordered, graphs
+
+    def _blank_levels(self, roots: list[ox.NamedNode]) -> list[Row]:
+        """The triples of the blank nodes below the roots, in one answer (labels are only valid within it)."""
+        depth = FIRST_DEPTH
+        while True:
+            found = list(self.select(_levels_query(roots, depth)))
+            deeper = any(
+                int(row["d"].value) == depth and isinstance(row["o"], ox.BlankNode) and row["p"] != RDF_REST
+                for row in found
+            )
+            if not deeper or depth >= MAX_DEPTH:
+                return [(row["s"], row["p"], row["o"], row["g"]) for row in found]
+            depth *= 2
+
+    def _blank_nodes(self, rows: list[Row]) -> list[Row]:
+        """The triples of the blank nodes below, level by level, naming each (a store whose blank node labels
+        are stable and nameable, as Virtuoso's `nodeID://` ones)."""
+        assert self.name_blank is not None
+        found: list[Row] = []
+        seen: set[ox.BlankNode] = set()
+        level = {o for _, _, o, _ in rows if isinstance(o, ox.BlankNode)}
+        while level:
+            seen |= level
+            nodes = sorted(level, key=str)
+            level = set()
+            for batch in _batches(nodes, BATCH // 4):
+                branches = " UNION ".join(
+                    f"{{ GRAPH ?g {{ {self.name_blank(blank)} ?p ?o }} BIND ({index} AS ?k) }}"
+                    for index, blank in enumerate(batch)
+                )
+                for row in self.select(f"SELECT ?k ?p ?o ?g WHERE {{ {branches} }}"):
+                    subject = batch[int(row["k"].value)]
+                    found.append((subject, row["p"], row["o"], row["g"]))
+                    if isinstance(row["o"], ox.BlankNode) and row["o"] not in seen:
+                        level.add(row["o"])
+        return found
+
+    def _labels_and_types(self, nodes: list[ox.NamedNode]) -> list[ox.Triple]:
+        predicates = [RDF_TYPE, *LABEL_PREDICATES]
+        rank = {p: i for i, p in enumerate(predicates)}
+        found: list[ox.Triple] = []
+        for batch in _batches(nodes, BATCH):
+            query = (
+                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {' '.join(f'<{n.value}>' for n in batch)} }} "
+                f"VALUES ?p {{ {' '.join(f'<{p.value}>' for p in predicates)} }} ?s ?p ?o }}"
+            )
+            found += [ox.Triple(row["s"], row["p"], row["o"]) for row in self.select(query)]
+        order: dict[object, int] = {n: i for i, n in enumerate(nodes)}
+        found.sort(key=lambda t: (order.get(t.subject, 0), rank.get(t.predicate, 0), str(t.object)))
+        return found
+
+
+def _levels_query(roots: list[ox.NamedNode], depth: int) -> str:
+    """The triples of blank nodes 1 to `depth` hops below the roots, each row with its depth ?d."""
+    values = "VALUES ?root { " + " ".join(f"<{root.value}>" for root in roots) + " }"
+    rest = f"<{RDF_REST.value}>"
+    branches = []
+    for hops in range(1, depth + 1):
+        steps = []
+        for hop in range(1, hops + 1):
+            before = "?root" if hop == 1 else f"?h{hop - 1}"
+            after = "?s" if hop == hops else f"?h{hop}"
+            # rdf:rest* walks a whole list in one hop, so later hops do not follow rdf:rest again
+            not_rest = "" if hop == 1 else f" && ?q{hop} != {rest}"
+            steps.append(
+                f"{before} ?q{hop} ?y{hop} . FILTER (isBlank(?y{hop}){not_rest}) "
+                f"?y{hop} {rest}* {after} . FILTER (isBlank({after}))"
+            )
+        branches.append(f"{{ {values} {' '.join(steps)} GRAPH ?g {{ ?s ?p ?o }} BIND ({hops} AS ?d) }}")
+    return "SELECT DISTINCT ?s ?p ?o ?g ?d WHERE { " + " UNION ".join(branches) + " }"
+
+
+def _batches(items: list[T], size: int) -> Iterable[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

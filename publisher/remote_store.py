@@ -1,0 +1,582 @@
+"""A store that is any SPARQL 1.1 endpoint (Oxigraph server, Virtuoso, ...), behind the same `Store` protocol
+as the embedded one, so the views do not know which they have. No web imports.
+
+- **The dataset.** Every query names its dataset: the graphs `cmpkg push` wrote (listed in the metadata
+  graph), as both `default-graph-uri` and `named-graph-uri`. So the default graph is the union of the
+  project's graphs on any store, whatever its own default graph is (Oxigraph's is empty unless started with
+  `--union-default-graph`; Virtuoso's also holds its system graphs), and `GRAPH ?g` sees the project's
+  graphs only. A query naming its own dataset (FROM, or the protocol's parameters) keeps it, as embedded.
+- **Versions.** `cmpkg push` writes a small metadata graph (`{base}graph/cmpkg-meta`: the content hash of the
+  files, their newest modification time, the graphs). `RemoteStore` reads it at most every
+  `store_check_interval` seconds; a new version is a new `RemoteSnapshot`, so what is computed per store (the
+  search index, VoID numbers) is computed again, and ETags are equal on every worker and host.
+- **Quirks** of the store are handled here (`Dialect`), never in the views.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from publisher.config import Settings
+from publisher.describe import Description
+from publisher.formats import CSV, FORMATS_BY_NAME, JSON, N_TRIPLES, TSV, XML, Format, Kind
+from publisher.query_execution import (
+    Answer,
+    NotAcceptableError,
+    QueryJob,
+    ResultLimitError,
+    _RowCounter,  # the embedded store's row counting, reused so both stores count alike
+    _TooManyRows,
+    serialize_triples,
+    syntax_error,
+)
+from publisher.remote_describe import SparqlDescriptions
+from publisher.sparql_client import Reply, SparqlClient, StoreLocation, StoreRefusedError
+from publisher.sparql_text import read_query_text
+from publisher.store import EmbeddedStore
+
+log = logging.getLogger(__name__)
+
+META_GRAPH = "graph/cmpkg-meta"  # relative to the base
+STAGING_PREFIX = "urn:cmpkg:staging:"  # graphs a push loads before it swaps them in
+OWL_VERSION_INFO = "http://www.w3.org/2002/07/owl#versionInfo"
+DCT_MODIFIED = "http://purl.org/dc/terms/modified"
+DCT_HAS_PART = "http://purl.org/dc/terms/hasPart"
+XSD_DATE_TIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+EMPTY_GRAPH = "urn:cmpkg:no-graph"  # names an empty dataset when the store holds no graph of the project
+DESCRIPTIONS_KEPT = 256  # per snapshot: the data of a version never changes, so they never go stale
+
+
+# Store dialects ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What cmpkg knows about one kind of store."""
+
+    name: str
+    passthrough: frozenset[str]  # formats (names) answered exactly as the store writes them
+    results: Format  # the results format cmpkg reads (and converts from)
+    system_graphs: frozenset[str] = frozenset()  # the store's own graphs, never part of the dataset
+    protocol_overrides_from: bool = True  # default-graph-uri/named-graph-uri replace FROM (Protocol §2.1.4)
+
+    def fix(self, body: bytes, fmt: Format) -> bytes:
+        return body
+
+    def name_blank(self) -> Callable[[ox.BlankNode], str] | None:
+        """How a query names a blank node by the label the store gave it (None: it cannot)."""
+        return None
+
+
+class VirtuosoDialect(Dialect):
+    """Virtuoso 7: its SPARQL JSON uses the obsolete "typed-literal", its CSV ends lines with LF only and its
+    TSV is not SPARQL TSV (no <> around IRIs), so only XML results and N-Triples pass through; its blank node
+    labels in results ("nodeID://b123") are not valid labels, so they are rewritten ("b123"); and it adds the
+    protocol's dataset to a query's FROM instead of replacing it, so FROM is taken out of such a query."""
+
+    def fix(self, body: bytes, fmt: Format) -> bytes:
+        if fmt is XML:
+            return body.replace(b"<bnode>nodeID://", b"<bnode>")
+        if fmt is JSON:
+            return re.sub(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://', rb"\1", body)
+        return body
+
+    def name_blank(self) -> Callable[[ox.BlankNode], str] | None:
+        return lambda blank: f"<nodeID://{blank.value}>"
+
+
+GENERIC = Dialect("generic", frozenset({"json", "xml"}), XML)
+DIALECTS = {
+    "oxigraph": Dialect("oxigraph", frozenset({"json", "xml", "csv", "tsv", "ntriples"}), JSON),
+    "virtuoso": VirtuosoDialect(
+        "virtuoso",
+        frozenset({"xml", "ntriples"}),
+        XML,
+        system_graphs=frozenset(
+            {
+                "http://www.openlinksw.com/schemas/virtrdf#",
+                "http://www.w3.org/ns/ldp#",
+                "http://localuriqaserver/sparql",
+                "http://www.w3.org/2002/07/owl#",
+                "http://www.openlinksw.com/schemas/RDF_Mapper_Ontology/1.0/",
+            }
+        ),
+        protocol_overrides_from=False,
+    ),
+}
+
+
+def dialect_for(server: str) -> Dialect:
+    """The dialect of the store whose Server header this is."""
+    product = server.split("/", 1)[0].strip().lower()
+    return DIALECTS.get(product, GENERIC)
+
+
+# The state a push leaves -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What the metadata graph says (or, in a store cmpkg did not push to, what its graphs are)."""
+
+    version: str
+    modified: datetime | None
+    graphs: tuple[str, ...]
+    pushed: bool = True
+
+
+def read_state(client: SparqlClient, base: str, timeout: float | None = None) -> StoreState:
+    """The data version and graphs the last push recorded; without one, every graph but the store's own."""
+    meta = base + META_GRAPH
+    reply = client.query(
+        f"SELECT ?version ?modified ?graph WHERE {{ GRAPH <{meta}> {{ <{meta}> <{OWL_VERSION_INFO}> ?version "
+        f"OPTIONAL {{ <{meta}> <{DCT_MODIFIED}> ?modified }} "
+        f"OPTIONAL {{ <{meta}> <{DCT_HAS_PART}> ?graph }} }} }}",
+        XML.media_type,
+        timeout=timeout,
+    )
+    rows = list(_solutions(reply, dialect_for(client.server)))
+    if rows:
+        graphs = sorted({row["graph"].value for row in rows if row["graph"] is not None})
+        stamp = rows[0]["modified"]
+        modified = datetime.fromisoformat(stamp.value) if stamp is not None else None
+        return StoreState(rows[0]["version"].value, modified, tuple(graphs))
+    dialect = dialect_for(client.server)
+    reply = client.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+        XML.media_type,
+        timeout=timeout,
+    )
+    sizes = {
+        row["g"].value: row["n"].value
+        for row in _solutions(reply, dialect)
+        if row["g"].value not in dialect.system_graphs and not row["g"].value.startswith(STAGING_PREFIX)
+    }
+    # Not pushed by cmpkg: the version is a hash of the graphs and their sizes, so it changes with them.
+    digest = hashlib.sha256("".join(f"{g}\n{n}\n" for g, n in sorted(sizes.items())).encode())
+    return StoreState(digest.hexdigest()[:32], None, tuple(sorted(sizes)), pushed=False)
+
+
+def meta_triples(base: str, version: str, modified: datetime | None, graphs: list[str]) -> list[ox.Triple]:
+    """The metadata graph's content for a push."""
+    meta = ox.NamedNode(base + META_GRAPH)
+    triples = [ox.Triple(meta, ox.NamedNode(OWL_VERSION_INFO), ox.Literal(version))]
+    if modified is not None:
+        stamp = ox.Literal(modified.isoformat(), datatype=ox.NamedNode(XSD_DATE_TIME))
+        triples.append(ox.Triple(meta, ox.NamedNode(DCT_MODIFIED), stamp))
+    triples += [ox.Triple(meta, ox.NamedNode(DCT_HAS_PART), ox.NamedNode(g)) for g in sorted(graphs)]
+    return triples
+
+
+# Queries ---------------------------------------------------------------------------------------------------
+
+_SKIPPED = re.compile(
+    r"""\#[^\r\n]*|'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\r\n]|\\.)*'"""
+    r"""|"(?:[^"\\\r\n]|\\.)*"|<[^<>"{}|^`\\\x00-\x20]*>""",
+    re.DOTALL,
+)
+_FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])")
+
+
+def query_form(sparql: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside comments, strings and IRIs."""
+    found = _FORM.search(_SKIPPED.sub(" ", sparql))
+    return found.group(1).upper() if found else None
+
+
+_FROM_CLAUSE = re.compile(
+    rf"(?P<skipped>{_SKIPPED.pattern})"
+    r"|(?<![\w:?$])FROM\s+(?:NAMED\s+)?(?:<[^<>\"{}|^`\\\x00-\x20]*>|[A-Za-z_][\w.\-]*:[\w.\-:%]*|:[\w.\-:%]*)",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def without_from(sparql: str) -> str:
+    """The query without its FROM and FROM NAMED clauses (comments, strings and IRIs left as they are)."""
+    return _FROM_CLAUSE.sub(lambda m: m.group() if m.group("skipped") is not None else " ", sparql)
+
+
+def with_base(sparql: str, base_iri: str | None) -> str:
+    """The query with the base IRI its relative IRIs resolve against (a later BASE in it still wins)."""
+    return f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
+
+
+def _solutions(reply: Reply, dialect: Dialect) -> Any:
+    fmt = _results_format(reply.content_type) or dialect.results
+    assert fmt.results_format is not None
+    return ox.parse_query_results(dialect.fix(reply.body, fmt), format=fmt.results_format)
+
+
+def _results_format(media_type: str) -> Format | None:
+    for fmt in (JSON, XML, CSV, TSV):
+        if media_type in fmt.media_types:
+            return fmt
+    return None
+
+
+class RemoteSnapshot:
+    """One version of the data in a remote store: answers queries over the graphs that version has."""
+
+    def __init__(self, client: SparqlClient, state: StoreState, base: str, timeout: float) -> None:
+        self.client = client
+        self.state = state
+        self.base = base
+        self.timeout = timeout
+        self._parser = ox.Store()  # empty: parses queries for their syntax errors, never answers them
+        self._sizes: tuple[dict[str, int], int] | None = None
+        self._describer: SparqlDescriptions | None = None
+        self._described: OrderedDict[tuple[str, int], Description | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        return self.state.version
+
+    @property
+    def modified(self) -> datetime | None:
+        return self.state.modified
+
+    @property
+    def dialect(self) -> Dialect:
+        return dialect_for(self.client.server)
+
+    @property
+    def graphs(self) -> tuple[str, ...]:
+        return self.state.graphs or (EMPTY_GRAPH,)
+
+    # The Store protocol -------------------------------------------------------------------------------
+
+    def query(self, sparql: str, base_iri: str | None = None) -> Any:
+        """pyoxigraph results: QuerySolutions or QueryBoolean, or a list of triples for a graph."""
+        uses_from = read_query_text(sparql, base_iri).has_from
+        graphs = () if uses_from else self.graphs
+        text = with_base(sparql, base_iri)
+        if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
+            reply = self.client.query(text, N_TRIPLES.media_type, graphs, graphs, self.timeout)
+            return list(ox.parse(reply.body, format=ox.RdfFormat.N_TRIPLES))
+        reply = self.client.query(text, self.dialect.results.media_type, graphs, graphs, self.timeout)
+        return _solutions(reply, self.dialect)
+
+    def _select(self, sparql: str) -> Any:
+        return self.query(sparql, self.base)
+
+    def execute(self, job: QueryJob, timeout: float) -> Answer:
+        kind = self._kind(job)
+        fmt = _chosen(job.results_format if kind is Kind.RESULTS else job.graph_format, kind)
+        if job.dataset:
+            default, named = job.dataset.default_graphs, job.dataset.named_graphs
+        elif job.uses_from:
+            default, named = (), ()
+        else:
+            default = named = self.graphs
+        sparql = job.sparql
+        if job.dataset and job.uses_from and not self.dialect.protocol_overrides_from:
+            sparql = without_from(sparql)
+        text = with_base(sparql, job.base_iri)
+        try:
+            if kind is Kind.RESULTS:
+                return self._results(text, fmt, default, named, job.row_limit, timeout)
+            return self._graph(text, fmt, default, named, job.row_limit, timeout)
+        except StoreRefusedError as error:
+            log.error("the store failed on a /sparql query (%s):\n%s", error, job.sparql)
+            raise
+
+    def _kind(self, job: QueryJob) -> Kind:
+        """Results or a graph; a query the store need not see (bad syntax) is refused here, as embedded."""
+        if not read_query_text(job.sparql, job.base_iri).services:
+            try:
+                parsed = self._parser.query(job.sparql, base_iri=job.base_iri)
+            except SyntaxError as error:
+                raise syntax_error(error) from None
+            return Kind.GRAPH if isinstance(parsed, ox.QueryTriples) else Kind.RESULTS
+        # With SERVICE, parsing here could call the service (ASK is evaluated at once): read the form only.
+        return Kind.GRAPH if query_form(job.sparql) in ("CONSTRUCT", "DESCRIBE") else Kind.RESULTS
+
+    def _results(
+        self,
+        text: str,
+        fmt: Format,
+        default: tuple[str, ...],
+        named: tuple[str, ...],
+        limit: int,
+        timeout: float,
+    ) -> Answer:
+        dialect = self.dialect
+        fetched = fmt if fmt.name in dialect.passthrough else dialect.results
+        try:
+            reply = self._fetch(text, fetched, default, named, limit, timeout)
+        except _TooManyRows:
+            if _RowCounter.for_format(fetched, limit).exact:
+                raise ResultLimitError(limit) from None
+            # The count over this format may over-count (a literal holding a row separator): count over
+            # XML results, where it is exact, and convert if the answer is within the limit after all.
+            fetched = XML
+            try:
+                reply = self._fetch(text, XML, default, named, limit, timeout)
+            except _TooManyRows:
+                raise ResultLimitError(limit) from None
+        body = dialect.fix(reply.body, fetched)
+        if fetched is fmt:
+            return Answer(fmt, body)
+        assert fetched.results_format is not None
+        assert fmt.results_format is not None
+        parsed = ox.parse_query_results(body, format=fetched.results_format)
+        written = parsed.serialize(format=fmt.results_format)
+        assert written is not None
+        return Answer(fmt, written)
+
+    def _graph(
+        self,
+        text: str,
+        fmt: Format,
+        default: tuple[str, ...],
+        named: tuple[str, ...],
+        limit: int,
+        timeout: float,
+    ) -> Answer:
+        try:
+            reply = self._fetch(text, N_TRIPLES, default, named, limit, timeout)
+        except _TooManyRows:
+            raise ResultLimitError(limit) from None
+        if fmt is N_TRIPLES and "ntriples" in self.dialect.passthrough:
+            return Answer(fmt, reply.body)
+        triples = list(ox.parse(reply.body, format=ox.RdfFormat.N_TRIPLES))
+        return Answer(fmt, serialize_triples(triples, fmt))
+
+    def _fetch(
+        self,
+        text: str,
+        fmt: Format,
+        default: tuple[str, ...],
+        named: tuple[str, ...],
+        limit: int,
+        timeout: float,
+    ) -> Reply:
+        """The store's answer in one format, read only as far as the row limit allows."""
+        counter = _RowCounter.for_format(fmt, limit) if limit > 0 else None
+        sink = counter.write if counter is not None else None
+        reply = self.client.query(text, fmt.media_type, default, named, timeout, sink)
+        _check_complete(reply)
+        if reply.content_type not in fmt.media_types:
+            raise StoreRefusedError(
+                f"the triple store answered {reply.content_type or 'without a Content-Type'} when asked for "
+                f"{fmt.media_type}",
+                502,
+            )
+        return reply
+
+    def graph_sizes(self) -> dict[str, int]:
+        return dict(self._counts()[0])
+
+    def triples(self) -> int:
+        return self._counts()[1]
+
+    def _counts(self) -> tuple[dict[str, int], int]:
+        if self._sizes is None:
+            sizes = {
+                row["g"].value: int(row["n"].value)
+                for row in self._select(
+                    "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+                )
+            }
+            total = next(iter(self._select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
+            self._sizes = (sizes, int(total["n"].value))
+        return self._sizes
+
+    def describe(self, iri: str, page: int = 1) -> Description | None:
+        """The entity's description; the last few are kept (a page and its RDF twins ask for the same)."""
+        key = (iri, page)
+        with self._lock:
+            if key in self._described:
+                self._described.move_to_end(key)
+                return self._described[key]
+        found = self._descriptions().describe(iri, page)
+        with self._lock:
+            self._described[key] = found
+            while len(self._described) > DESCRIPTIONS_KEPT:
+                self._described.popitem(last=False)
+        return found
+
+    def exists(self, iri: str) -> bool:
+        return self._descriptions().exists(iri)
+
+    def parent(self, iri: str) -> tuple[str, str] | None:
+        return self._descriptions().parent(iri)
+
+    def _descriptions(self) -> SparqlDescriptions:
+        if self._describer is None:  # after the first answer: the dialect is known from it
+            self._describer = SparqlDescriptions(self._select, self.base, self.dialect.name_blank())
+        return self._describer
+
+    # Whole graphs, for dumps and remote validation -----------------------------------------------------
+
+    def graph_triples(self, graph: str) -> Iterator[ox.Triple]:
+        """Every triple of one named graph, read from a temporary file as the store sends it."""
+        import tempfile
+
+        with tempfile.TemporaryFile() as spool:
+            self.write_graph(graph, spool)
+            spool.seek(0)
+            yield from ox.parse(spool, format=ox.RdfFormat.N_TRIPLES)
+
+    def write_graph(self, graph: str, output: IO[bytes]) -> None:
+        """One named graph as N-Triples into a binary file (Graph Store Protocol GET when there is a URL)."""
+        if self.client.location.gsp_url:
+            reply = self.client.get_graph(graph, N_TRIPLES.media_type, None, output.write)
+        else:
+            query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+            reply = self.client.query(query, N_TRIPLES.media_type, None, None, None, output.write)
+        _check_complete(reply)
+
+    def dataset_quads(self) -> Iterator[ox.Quad]:
+        """Every quad of the project's graphs, graph by graph (by IRI), streamed."""
+        for graph in sorted(self.state.graphs):
+            name = ox.NamedNode(graph)
+            for triple in self.graph_triples(graph):
+                yield ox.Quad(triple.subject, triple.predicate, triple.object, name)
+
+    def union_triples(self) -> Iterator[ox.Triple]:
+        """Every triple of the union of the project's graphs, each once, streamed."""
+        shared = {
+            ox.Triple(row["s"], row["p"], row["o"])
+            for row in self._select(
+                "SELECT DISTINCT ?s ?p ?o { GRAPH ?g { ?s ?p ?o } GRAPH ?h { ?s ?p ?o } FILTER (?g != ?h) }"
+            )
+        }
+        written: set[ox.Triple] = set()
+        for quad in self.dataset_quads():
+            triple = quad.triple
+            if triple in shared:
+                if triple in written:
+                    continue
+                written.add(triple)
+            yield triple
+
+    def close(self) -> None:
+        pass
+
+
+def _check_complete(reply: Reply) -> None:
+    """Refuse an answer the store cut short while saying it succeeded."""
+    if "x-sql-state" in reply.headers:  # Virtuoso's "anytime" answers: partial results at its own timeout
+        raise StoreRefusedError(
+            f"the triple store sent a partial answer ({reply.headers['x-sql-state']}: "
+            f"{reply.headers.get('x-sql-message', '')}); raise its time limit "
+            "(Virtuoso: MaxQueryExecutionTime)",
+            502,
+        )
+    if "x-sparql-maxrows" in reply.headers:  # Virtuoso's ResultSetMaxRows cut the answer
+        raise StoreRefusedError(
+            f"the triple store cut the answer at {reply.headers['x-sparql-maxrows']} rows (Virtuoso: raise "
+            "ResultSetMaxRows in its [SPARQL] settings)",
+            502,
+        )
+
+
+def _chosen(name: str | None, kind: Kind) -> Format:
+    fmt = FORMATS_BY_NAME.get(name) if name else None
+    if fmt is None:
+        kinds = (Kind.RESULTS,) if kind is Kind.RESULTS else (Kind.GRAPH, Kind.DATASET)
+        raise NotAcceptableError(kind, [f for f in FORMATS_BY_NAME.values() if f.kind in kinds])
+    return fmt
+
+
+# The served store ----------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class RemoteStore:
+    """The remote store being served: the snapshot of its current version, checked every `interval` seconds.
+
+    Nothing is cached about a failure: while the store is down every request fails (503) and tries it again.
+    """
+
+    client: SparqlClient
+    base: str
+    timeout: float
+    interval: float = 5.0
+    _snapshot: RemoteSnapshot | None = field(default=None, init=False, repr=False)
+    _checked: float = field(default=0.0, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def current(self) -> RemoteSnapshot:
+        """The snapshot of the store's data version now (a new one when a push changed it)."""
+        snapshot = self._snapshot
+        if snapshot is not None and time.monotonic() - self._checked < self.interval:
+            return snapshot
+        with self._lock:
+            snapshot = self._snapshot
+            if snapshot is not None and time.monotonic() - self._checked < self.interval:
+                return snapshot
+            state = read_state(self.client, self.base, self.timeout)
+            if snapshot is None or snapshot.state != state:
+                if not state.pushed:
+                    log.warning("no cmpkg-meta graph in the store: serving its graphs as they are")
+                snapshot = self._snapshot = RemoteSnapshot(self.client, state, self.base, self.timeout)
+            self._checked = time.monotonic()
+            return snapshot
+
+    def query(self, sparql: str, base_iri: str | None = None) -> Any:
+        return self.current.query(sparql, base_iri)
+
+    def execute(self, job: QueryJob, timeout: float) -> Answer:
+        return self.current.execute(job, timeout)
+
+    def graph_sizes(self) -> dict[str, int]:
+        return self.current.graph_sizes()
+
+    def triples(self) -> int:
+        return self.current.triples()
+
+    @property
+    def version(self) -> str:
+        return self.current.version
+
+    @property
+    def modified(self) -> datetime | None:
+        return self.current.modified
+
+    def describe(self, iri: str, page: int = 1) -> Description | None:
+        return self.current.describe(iri, page)
+
+    def exists(self, iri: str) -> bool:
+        return self.current.exists(iri)
+
+    def parent(self, iri: str) -> tuple[str, str] | None:
+        return self.current.parent(iri)
+
+    def close(self) -> None:
+        pass
+
+
+Snapshot = EmbeddedStore | RemoteSnapshot  # one version of the data being served, embedded or remote
+
+
+def store_location(settings: Settings, url: str | None = None) -> StoreLocation:
+    """The store the settings name (or the URL given instead of store_url), with its credentials."""
+    return StoreLocation(
+        query_url=url or settings["store_url"],
+        update_url=settings["store_update_url"],
+        gsp_url=settings["store_gsp_url"],
+        user=settings["store_user"],
+        password=settings["store_password"],
+    )
+
+
+def open_remote_store(settings: Settings, url: str | None = None) -> RemoteStore:
+    """The remote store `cmpkg serve --store URL` serves; it is not contacted until a request needs it."""
+    timeout = float(settings["query_timeout"])
+    client = SparqlClient(store_location(settings, url), timeout)
+    return RemoteStore(client, settings.base_iri, timeout, float(settings["store_check_interval"]))
