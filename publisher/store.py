@@ -29,7 +29,7 @@ from publisher.describe import Description, DescriptionSource, parent_finder
 from publisher.iris import Iris
 from publisher.query_execution import Answer, QueryJob
 from publisher.query_workers import PoolClosedError, QueryWorkers, WorkerOptions, fork_worker, spawn_worker
-from publisher.rdf_files import RdfFile, rdf_files_in, read_quads
+from publisher.rdf_files import RdfFile, load_into, rdf_files_in
 from publisher.site import Site
 
 
@@ -121,11 +121,9 @@ class EmbeddedStore:
         for file in files:
             files_seen.append(file)
             graph = ox.NamedNode(iris.graph(file.name))
-            quads = list(read_quads(file, iris.base, graph))
             if self.store.contains_named_graph(graph):
                 self.store.clear_graph(graph)
-            self.store.extend(quads)
-            report.files.append((file, graph.value, len(quads)))
+            report.files.append((file, graph.value, load_into(self.store, file, iris.base, graph)))
         self.version, self.modified = data_version(list(files_seen))
         self.base = iris.base
         self.store.optimize()
