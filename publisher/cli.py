@@ -331,16 +331,27 @@ def push_command(
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Run N gunicorn worker processes [default: 0, the development server].",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Gunicorn worker processes (each with 4 threads).",
 )
+@click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
 @pass_context
 @reports_errors
 def serve(
-    ctx: Context, extra: tuple[Path, ...], host: str, port: int, store_url: str | None, workers: int
+    ctx: Context,
+    extra: tuple[Path, ...],
+    host: str,
+    port: int,
+    store_url: str | None,
+    workers: int,
+    dev: bool,
 ) -> None:
-    """Serve the graph over HTTP: the development server, or N gunicorn workers (--workers N)."""
+    """Serve the graph over HTTP with gunicorn (or Flask's development server with --dev).
+
+    The whole app is built and checked first, so a broken file or query stops it here with exit 2.
+    """
     from publisher.app import create_app  # the web layer is loaded only by the commands that serve
 
     settings = ctx.settings
@@ -351,13 +362,13 @@ def serve(
         )
     if settings["store_url"] and extra:
         raise click.UsageError("EXTRA files are served by the embedded store; push them to the store instead")
-    if workers:
-        from publisher.serving import serve_with_workers
-
-        serve_with_workers(settings, list(extra), host, port, workers)
-        return
     app = create_app(settings, extra=list(extra))
-    app.run(host=host, port=port, threaded=True)
+    if dev:
+        app.run(host=host, port=port, threaded=True)
+        return
+    from publisher.serving import serve_with_workers
+
+    serve_with_workers(settings, list(extra), host, port, workers, app)
 
 
 @main.command("settings")

@@ -16,6 +16,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from publisher.config import Settings
+from publisher.views.context import STORE_KEY
 
 THREADS = 4  # threads per worker: a request waiting on the store does not hold the worker
 
@@ -34,8 +35,14 @@ class _Workers(BaseApplication):  # type: ignore[misc]  # gunicorn has no type h
         return self.make_app()
 
 
-def serve_with_workers(settings: Settings, extra: list[Path], host: str, port: int, workers: int) -> None:
-    """Run the app in `workers` gunicorn processes on host:port until stopped (SIGINT/SIGTERM)."""
+def serve_with_workers(
+    settings: Settings, extra: list[Path], host: str, port: int, workers: int, checked: Flask
+) -> None:
+    """Run the app in `workers` gunicorn processes on host:port until stopped (SIGINT/SIGTERM).
+
+    `checked` is the app already built here (which proved the project loads): with an in-memory store the
+    workers inherit it by fork; otherwise it is closed and each worker opens the store itself.
+    """
     from publisher.app import create_app
 
     in_memory = not settings["store_url"] and not settings["store_path"]
@@ -51,7 +58,13 @@ def serve_with_workers(settings: Settings, extra: list[Path], host: str, port: i
         "preload_app": in_memory,  # build the in-memory store once, before the fork
         "accesslog": None,
         "errorlog": "-",
+        # Gunicorn's control socket is one file per user: two cmpkg servers would fight over it.
+        "control_socket_disable": True,
     }
+    if in_memory:
+        _Workers(lambda: checked, options).run()
+        return
+    checked.extensions[STORE_KEY].close()
     _Workers(lambda: create_app(settings, extra=extra), options).run()
 
 
