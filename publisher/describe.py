@@ -88,33 +88,12 @@ class DescriptionSource:
         iri = str(iri)  # an rdflib URIRef hashes unlike its text: keep plain strings as keys
         node = ox.NamedNode(iri)
         statements, graphs = self._bounded_description(node)
-        inbound_all = sorted(
-            {
-                Link(q.subject, q.predicate)
-                for q in self.store.quads_for_pattern(None, None, node, None)
-                if not isinstance(q.subject, ox.Triple)
-            },
-            key=lambda link: (str(link.predicate), str(link.subject)),
-        )
-        if not statements and not inbound_all:
-            return None
-        start = (max(page, 1) - 1) * page_size
-        inbound = inbound_all[start : start + page_size]
-        neighbours = {t.object for t in statements if isinstance(t.object, ox.NamedNode)}
-        neighbours |= {link.subject for link in inbound if isinstance(link.subject, ox.NamedNode)}
-        neighbours |= {t.predicate for t in statements} | {link.predicate for link in inbound}
-        neighbours.discard(node)
-        context = list(self._labels_and_types(sorted(neighbours, key=str)))
-        return Description(
-            iri=iri,
-            statements=statements,
-            context=context,
-            inbound=inbound,
-            inbound_total=len(inbound_all),
-            page=max(page, 1),
-            page_size=page_size,
-            graphs=sorted(graphs),
-        )
+        inbound = {
+            Link(q.subject, q.predicate)
+            for q in self.store.quads_for_pattern(None, None, node, None)
+            if not isinstance(q.subject, ox.Triple)
+        }
+        return assemble(iri, statements, graphs, inbound, page, page_size, self._labels_and_types)
 
     def exists(self, iri: str) -> bool:
         if iri in self.fragments():
@@ -148,6 +127,39 @@ class DescriptionSource:
             for predicate in (RDF_TYPE, *LABEL_PREDICATES):
                 for quad in self.store.quads_for_pattern(neighbour, predicate, None, None):
                     yield ox.Triple(quad.subject, quad.predicate, quad.object)
+
+
+def assemble(
+    iri: str,
+    statements: list[ox.Triple],
+    graphs: Iterable[str],
+    inbound_links: Iterable[Link],
+    page: int,
+    page_size: int,
+    labels_and_types: Callable[[list[ox.NamedNode]], Iterable[ox.Triple]],
+) -> Description | None:
+    """A Description from what a store gave about an entity: pages the inbound links and adds the labels
+    and types of its neighbours. The same for every store, so every store describes alike."""
+    node = ox.NamedNode(iri)
+    inbound_all = sorted(set(inbound_links), key=lambda link: (str(link.predicate), str(link.subject)))
+    if not statements and not inbound_all:
+        return None
+    start = (max(page, 1) - 1) * page_size
+    inbound = inbound_all[start : start + page_size]
+    neighbours = {t.object for t in statements if isinstance(t.object, ox.NamedNode)}
+    neighbours |= {link.subject for link in inbound if isinstance(link.subject, ox.NamedNode)}
+    neighbours |= {t.predicate for t in statements} | {link.predicate for link in inbound}
+    neighbours.discard(node)
+    return Description(
+        iri=iri,
+        statements=statements,
+        context=list(labels_and_types(sorted(neighbours, key=str))),
+        inbound=inbound,
+        inbound_total=len(inbound_all),
+        page=max(page, 1),
+        page_size=page_size,
+        graphs=sorted(graphs),
+    )
 
 
 def _unique(triples: Iterable[ox.Triple]) -> list[ox.Triple]:

@@ -25,6 +25,7 @@ from publisher.describe import (
     Description,
     Link,
     Subject,
+    assemble,
 )
 
 FIRST_DEPTH = 4  # blank-node hops read at first (a shape's property's sh:or list's members' sh:in list)
@@ -63,32 +64,12 @@ class SparqlDescriptions:
         iri = str(iri)
         node = ox.NamedNode(iri)
         statements, graphs = self._bounded_description(node)
-        inbound_all = sorted(
-            {
-                Link(row["s"], row["p"])
-                for row in self.select(f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }}")
-                if isinstance(row["s"], ox.NamedNode | ox.BlankNode)
-            },
-            key=lambda link: (str(link.predicate), str(link.subject)),
-        )
-        if not statements and not inbound_all:
-            return None
-        start = (max(page, 1) - 1) * page_size
-        inbound = inbound_all[start : start + page_size]
-        neighbours = {t.object for t in statements if isinstance(t.object, ox.NamedNode)}
-        neighbours |= {link.subject for link in inbound if isinstance(link.subject, ox.NamedNode)}
-        neighbours |= {t.predicate for t in statements} | {link.predicate for link in inbound}
-        neighbours.discard(node)
-        return Description(
-            iri=iri,
-            statements=statements,
-            context=self._labels_and_types(sorted(neighbours, key=str)),
-            inbound=inbound,
-            inbound_total=len(inbound_all),
-            page=max(page, 1),
-            page_size=page_size,
-            graphs=sorted(graphs),
-        )
+        inbound = {
+            Link(row["s"], row["p"])
+            for row in self.select(f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }}")
+            if isinstance(row["s"], ox.NamedNode | ox.BlankNode)
+        }
+        return assemble(iri, statements, graphs, inbound, page, page_size, self._labels_and_types)
 
     def exists(self, iri: str) -> bool:
         if iri in self.fragments():
