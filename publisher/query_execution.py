@@ -101,6 +101,7 @@ class QueryJob:
     results_format: str | None = "json"  # a Format name for SELECT/ASK answers; None: not acceptable
     graph_format: str | None = "turtle"  # a Format name for CONSTRUCT/DESCRIBE answers
     row_limit: int = 0  # 0: no limit
+    calls_services: bool = False  # the query has a SERVICE clause: its time depends on another server
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,16 @@ query runs in one of a few worker processes holding the store. The request threa
 the timeout; past it, the worker is killed (SIGKILL: its work stops at once, its memory is freed) and a fresh
 worker takes its place while the other workers go on serving. An in-memory store reaches its workers by
 fork (copy-on-write, nothing is reloaded); an on-disk store is opened read-only by each worker.
+
+A query a worker has already answered quickly is run in the caller's thread the next time (`InlineQueries`):
+the store never changes, so the same query does the same work again, far from the timeout, and the hand-off
+to a worker would be most of its time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import faulthandler
 import os
 import resource
@@ -20,6 +25,7 @@ import threading
 import time
 import warnings
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import Pipe
@@ -41,12 +47,17 @@ from publisher.query_execution import (
 
 READY = "ready"
 START_TIMEOUT = 60.0  # seconds a new worker may take to open the store
+TRIM_AFTER_SECONDS = 0.05  # a query that ran this long may have left much freed memory behind
+INLINE_SHARE_OF_TIMEOUT = 0.01  # a query runs inline only if it took at most this share of the timeout
+INLINE_ENTRIES = 1024  # fast queries remembered per store
+INLINE_MAX_CHARS = 16384  # longer query texts are not remembered (the memory stays under 20 MB)
 
 
 @dataclass(frozen=True)
 class WorkerOptions:
     size: int = 4  # worker processes per store
     memory_mb: int = 0  # memory a worker may take beyond what it starts with; 0: no limit
+    inline_ms: float = 5.0  # a query a worker answered this fast runs in the caller's thread after; 0: never
 
 
 class PoolClosedError(QueryError):
@@ -133,6 +144,7 @@ def _serve(store: ox.Store, conn: Connection) -> None:
         except (EOFError, OSError):
             return
         reply: tuple[Any, ...]
+        started = time.monotonic()
         try:
             answer = execute_on(store, job)
             reply = ("ok", answer.format.name, answer.body)
@@ -141,6 +153,15 @@ def _serve(store: ox.Store, conn: Connection) -> None:
         except Exception as error:  # a bug or an engine error: say what, keep serving
             reply = ("error", QueryFailedError(f"the query failed: {type(error).__name__}: {error}"))
         conn.send(reply)
+        if time.monotonic() - started >= TRIM_AFTER_SECONDS:
+            _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Return the heap a big query freed to the system (glibc keeps it otherwise): an idle worker then holds
+    little more than the store, however large the answers it gave before."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -255,6 +276,41 @@ class QueryWorkers:
             closed = self._closed
         if not closed:
             threading.Thread(target=self._add, daemon=True).start()
+
+
+class InlineQueries:
+    """The jobs a worker answered within `inline_ms` (and 1% of the timeout), which then run in the caller's
+    thread instead of a worker's: the store is read-only, so a job does the same work every time and cannot
+    come near the timeout, while a hand-off (two process wake-ups) would cost more than the query itself.
+
+    Jobs calling a SERVICE never run inline: their time is another server's. The memory is bounded (an LRU of
+    jobs with texts of at most INLINE_MAX_CHARS).
+    """
+
+    def __init__(self, inline_ms: float, entries: int = INLINE_ENTRIES) -> None:
+        self._limit = inline_ms / 1000
+        self._entries = entries
+        self._seconds: OrderedDict[QueryJob, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allows(self, job: QueryJob, timeout: float) -> bool:
+        """Whether the job is known to answer fast enough to run without a worker."""
+        with self._lock:
+            seconds = self._seconds.get(job)
+            if seconds is None:
+                return False
+            self._seconds.move_to_end(job)
+        return seconds <= min(self._limit, timeout * INLINE_SHARE_OF_TIMEOUT)
+
+    def record(self, job: QueryJob, seconds: float) -> None:
+        """A worker's answer to the job took `seconds` (hand-off included)."""
+        if seconds > self._limit or job.calls_services or len(job.sparql) > INLINE_MAX_CHARS:
+            return
+        with self._lock:
+            self._seconds[job] = seconds
+            self._seconds.move_to_end(job)
+            while len(self._seconds) > self._entries:
+                self._seconds.popitem(last=False)
 
 
 def _kill_all(workers: set[Worker]) -> None:

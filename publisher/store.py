@@ -17,6 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,9 +28,16 @@ import pyoxigraph as ox
 from publisher.config import Settings
 from publisher.describe import Description, DescriptionSource, parent_finder
 from publisher.iris import Iris
-from publisher.query_execution import Answer, QueryJob
-from publisher.query_workers import PoolClosedError, QueryWorkers, WorkerOptions, fork_worker, spawn_worker
-from publisher.rdf_files import RdfFile, load_into, rdf_files_in
+from publisher.query_execution import Answer, QueryJob, execute_on
+from publisher.query_workers import (
+    InlineQueries,
+    PoolClosedError,
+    QueryWorkers,
+    WorkerOptions,
+    fork_worker,
+    spawn_worker,
+)
+from publisher.rdf_files import TRIPLE_FORMATS, RdfFile, RdfFileError, load_into, rdf_files_in
 from publisher.site import Site
 
 
@@ -76,6 +84,9 @@ class Store(Protocol):
         ...
 
 
+BULK_LOAD_BYTES = 1 << 20  # files from this size are bulk-loaded into an on-disk store
+
+
 class ReloadError(ValueError):
     """A new store that must not be served (it fails validation); the previous store is still served."""
 
@@ -91,7 +102,8 @@ class LoadReport:
 
 @dataclass(eq=False)
 class EmbeddedStore:
-    """A pyoxigraph store, in memory or on disk; endpoint queries run in worker processes (query_workers)."""
+    """A pyoxigraph store, in memory or on disk; endpoint queries run in worker processes (query_workers),
+    or in the caller's thread once a worker has answered them fast (InlineQueries)."""
 
     store: ox.Store
     path: Path | None = None  # the on-disk store directory, which workers open read-only
@@ -100,6 +112,7 @@ class EmbeddedStore:
     modified: datetime | None = None
     base: str = ""
     _pool: QueryWorkers | None = field(default=None, init=False, repr=False)
+    _inline: InlineQueries | None = field(default=None, init=False, repr=False)
     _sizes: tuple[dict[str, int], int] | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _lease: int | None = field(default=None, init=False, repr=False)  # lock file keeping a generation
@@ -114,27 +127,58 @@ class EmbeddedStore:
     def open_read_only(cls, path: Path, workers: WorkerOptions | None = None) -> EmbeddedStore:
         return cls(ox.Store.read_only(str(path)), path, workers or WorkerOptions())
 
-    def load_files(self, files: Iterable[RdfFile], iris: Iris) -> LoadReport:
-        """Each file into its own named graph (graph/<path>); quads keep the graphs they name."""
-        report = LoadReport()
-        files_seen: list[RdfFile] = []
-        for file in files:
-            files_seen.append(file)
-            graph = ox.NamedNode(iris.graph(file.name))
-            if self.store.contains_named_graph(graph):
-                self.store.clear_graph(graph)
-            report.files.append((file, graph.value, load_into(self.store, file, iris.base, graph)))
-        self.version, self.modified = data_version(list(files_seen))
+    def load_files(self, files: Iterable[RdfFile], iris: Iris, bulk: bool = False) -> LoadReport:
+        """Each file into its own named graph (graph/<path>); quads keep the graphs they name.
+
+        Oxigraph parses and inserts each file of triples itself (`bulk`: large files with its bulk loader,
+        which writes an on-disk store's files directly rather than in transactions, but costs most of a
+        second per call); the content hash is computed meanwhile in a thread (both release the GIL). Quads
+        are counted once per graph, at the end.
+        """
+        files = list(files)
+        graphs: list[ox.NamedNode] = []
+        counted: dict[int, int] = {}  # file index -> quads, for files of quads (counted as they are read)
+        with ThreadPoolExecutor(1) as hashing:
+            version = hashing.submit(data_version, files)
+            for index, file in enumerate(files):
+                graph = ox.NamedNode(iris.graph(file.name))
+                graphs.append(graph)
+                if self.store.contains_named_graph(graph):
+                    self.store.clear_graph(graph)
+                if file.format in TRIPLE_FORMATS:
+                    big = bulk and file.path.stat().st_size >= BULK_LOAD_BYTES
+                    _load_triples(self.store, file, iris.base, graph, big)
+                else:
+                    counted[index] = load_into(self.store, file, iris.base, graph)
+            self.version, self.modified = version.result()
         self.base = iris.base
-        self.store.optimize()
+        if not bulk:  # the bulk loader writes sorted files already; compacting them again takes seconds
+            self.store.optimize()
         self._sizes = None
-        return report
+        sizes = self.graph_sizes()
+        return LoadReport(
+            [
+                (file, graph.value, counted.get(index, sizes.get(graph.value, 0)))
+                for index, (file, graph) in enumerate(zip(files, graphs, strict=True))
+            ]
+        )
 
     def query(self, sparql: str, base_iri: str | None = None) -> Any:
         return self.store.query(sparql, base_iri=base_iri, use_default_graph_as_union=True)
 
     def execute(self, job: QueryJob, timeout: float) -> Answer:
-        return self._workers().run(job, timeout)
+        inline = self._inline_queries()
+        if inline.allows(job, timeout):
+            return execute_on(self.store, job)
+        started = time.perf_counter()
+        answer = self._workers().run(job, timeout)
+        inline.record(job, time.perf_counter() - started)
+        return answer
+
+    def _inline_queries(self) -> InlineQueries:
+        if self._inline is None:
+            self._inline = InlineQueries(self.workers.inline_ms)
+        return self._inline
 
     def graph_sizes(self) -> dict[str, int]:
         return dict(self._counts()[0])
@@ -193,6 +237,22 @@ class EmbeddedStore:
                 sizes[""] = own
             self._sizes = (sizes, _count(self.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))
         return self._sizes
+
+
+def _load_triples(store: ox.Store, file: RdfFile, base: str, graph: ox.NamedNode, bulk: bool) -> None:
+    """A file of triples into `graph`, parsed by Oxigraph; a syntax error names the file, line and column."""
+    load = store.bulk_load if bulk else store.load
+    try:
+        load(path=str(file.path), format=file.format, base_iri=base, to_graph=graph)
+    except SyntaxError as error:
+        raise RdfFileError(file.path, error.lineno or 1, error.offset or 1, _parser_message(error)) from None
+    except OSError as error:
+        raise RdfFileError(file.path, 1, 1, f"cannot read: {error.strerror or error}") from None
+
+
+def _parser_message(error: SyntaxError) -> str:
+    text = str(error.msg)
+    return text.split(": ", 1)[1] if text.startswith("Parser error") and ": " in text else text
 
 
 def _count(result: Any) -> int:
@@ -298,7 +358,7 @@ def build_store(
         return store, store.load_files(files, iris)
     generation, report = build_generation(path, files, iris)
     publish_generation(path, generation)
-    return EmbeddedStore.open_read_only(generation / STORE_DIR), report
+    return open_generation(generation, WorkerOptions()), report
 
 
 def open_store(
@@ -348,7 +408,7 @@ def serve_store(settings: Settings, iris: Iris, extra: Iterable[Path] = ()) -> S
         iris,
         extra,
         Path(settings["store_path"]) if settings["store_path"] else None,
-        WorkerOptions(settings["query_workers"], settings["query_memory_mb"]),
+        WorkerOptions(settings["query_workers"], settings["query_memory_mb"], settings["query_inline_ms"]),
         check=shacl_check(site, iris),
     )
 
@@ -393,7 +453,7 @@ def build_generation(root: Path, files: list[RdfFile], iris: Iris) -> tuple[Path
     try:
         generation.mkdir()
         store = EmbeddedStore.open(generation / STORE_DIR)
-        report = store.load_files(files, iris)
+        report = store.load_files(files, iris, bulk=True)
         store.store.flush()
         version, modified = store.version, store.modified.isoformat() if store.modified else None
         del store  # closes the read-write database before anyone opens it read-only
