@@ -1,33 +1,43 @@
-"""Talking to a SPARQL 1.1 store over HTTP: queries and updates with SPARQLWrapper, graphs with the Graph
-Store Protocol; failures as the errors cmpkg answers with (no web imports).
+"""Talking to a SPARQL 1.1 store over HTTP: queries (SPARQL 1.1 Protocol), updates (built by SPARQLWrapper)
+and graphs (Graph Store Protocol); failures as the errors cmpkg answers with (no web imports).
 
-SPARQLWrapper builds each request (parameters, body, Content-Type); this module sends it through its own
-opener, so credentials (Basic or Digest, as the store asks) stay with this client instead of being installed
-process-wide, and reads the answer in chunks against a deadline: a slow store hits cmpkg's own timeout.
-Store down or unreachable is `StoreUnavailableError` (the web tier answers 503 with Retry-After); nothing
-about a failure is remembered, so the next request tries the store again.
+Queries are the web tier's hot path, so each is one form-encoded POST over a keep-alive connection of the
+calling thread (the dataset parameters encoded once per graph list): a new connection and SPARQLWrapper's
+request building per query cost more than a small query takes. Updates and graphs go through this client's
+own opener, so credentials (Basic or Digest, as the store asks) stay with it instead of being installed
+process-wide; once Digest has been asked for, later requests answer the challenge in advance, so a large
+body is sent once (Virtuoso closes the connection on an unauthenticated body before reading it all). Every
+answer is read in chunks against a deadline: a slow store hits cmpkg's own timeout. Store down or
+unreachable is `StoreUnavailableError` (the web tier answers 503 with Retry-After); nothing about a failure
+is remembered, so the next request tries the store again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.client
 import logging
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.client import HTTPException, HTTPResponse
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-from SPARQLWrapper import POST, SELECT, SPARQLWrapper
+from SPARQLWrapper import POST, SPARQLWrapper
 
 from publisher.query_execution import QueryFailedError, QueryTimeoutError
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_GRAPH = "urn:cmpkg:no-graph"  # a graph no store holds: what a bodiless first request asks about
 RETRY_AFTER = 10  # seconds a client is told to wait when the store is down
 CHUNK = 1 << 16
 ERROR_BODY_BYTES = 4000  # of an error answer, kept for the message
@@ -89,11 +99,11 @@ class SparqlClient:
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             for url in {location.query_url, location.updates, location.gsp_url} - {""}:
                 passwords.add_password(None, url, location.user, location.password)
-            handlers += [
-                urllib.request.HTTPBasicAuthHandler(passwords),
-                urllib.request.HTTPDigestAuthHandler(passwords),
-            ]
+            handlers += [urllib.request.HTTPBasicAuthHandler(passwords), _DigestInAdvance(passwords)]
         self._opener = urllib.request.build_opener(*handlers)
+        self._kept = threading.local()  # each thread's keep-alive connection to the query URL
+        self._query_needs_credentials = False  # the query URL asked for them: queries go through the opener
+        self._introduced = False  # a first bodiless request has fetched the store's challenge
 
     # Queries and updates (SPARQL 1.1 Protocol) -----------------------------------------------------------
 
@@ -107,35 +117,31 @@ class SparqlClient:
         sink: Sink | None = None,
     ) -> Reply:
         """POST a query (form-encoded) with the dataset given, and read its answer within the timeout."""
-        wrapper = self._wrapper(self.location.query_url, sparql, accept)
-        for iri in default_graphs or ():
-            wrapper.addDefaultGraph(iri)
-        for iri in named_graphs or ():
-            wrapper.addNamedGraph(iri)
-        wrapper.queryType = SELECT  # the form was checked before; this only makes it a query, not an update
-        return self._send(wrapper._createRequest(), sparql, timeout, sink)
+        dataset = _dataset_parameters(tuple(default_graphs or ()), tuple(named_graphs or ()))
+        body = (urlencode({"query": sparql}) + dataset).encode()
+        if not self._query_needs_credentials:
+            reply = self._post_kept_alive(body, accept, sparql, timeout, sink)
+            if reply is not None:
+                return reply
+        request = urllib.request.Request(self.location.query_url, data=body, method="POST")
+        request.add_header("Content-Type", FORM)
+        request.add_header("Accept", accept)
+        return self._send(request, sparql, timeout, sink)
 
     def update(self, sparql: str, timeout: float | None = None) -> Reply:
         """POST a SPARQL Update request to the update URL."""
-        wrapper = self._wrapper(self.location.updates, "", "*/*")
+        wrapper = SPARQLWrapper(self.location.updates)
+        wrapper.setMethod(POST)
+        wrapper.setOnlyConneg(True)  # no format=/output= parameters: some stores let them override Accept
+        wrapper.addCustomHttpHeader("Accept", "*/*")
         wrapper.updateEndpoint = self.location.updates
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # SPARQLWrapper guessing the operation
             wrapper.setQuery(sparql)
         if not wrapper.isSparqlUpdateRequest():
             raise ValueError(f"not a SPARQL update: {sparql[:60]!r}")
+        self._introduce(self.location.updates)
         return self._send(wrapper._createRequest(), sparql, timeout)
-
-    def _wrapper(self, url: str, sparql: str, accept: str) -> Any:
-        wrapper = SPARQLWrapper(url)
-        wrapper.setMethod(POST)
-        wrapper.setOnlyConneg(True)  # no format=/output= parameters: some stores let them override Accept
-        wrapper.addCustomHttpHeader("Accept", accept)
-        if sparql:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                wrapper.setQuery(sparql)
-        return wrapper
 
     # Graph Store Protocol ----------------------------------------------------------------------------------
 
@@ -144,6 +150,7 @@ class SparqlClient:
     ) -> None:
         """Replace a graph's content (HTTP PUT to the Graph Store Protocol URL), or add to it (POST)."""
         method = "POST" if append else "PUT"
+        self._introduce(_with_query(self.location.gsp_url, UNKNOWN_GRAPH))
         request = urllib.request.Request(_with_query(self.location.gsp_url, graph), data=body, method=method)
         request.add_header("Content-Type", content_type)
         self._send(request, f"{method} graph <{graph}> ({len(body)} bytes)", timeout)
@@ -156,7 +163,94 @@ class SparqlClient:
         request.add_header("Accept", accept)
         return self._send(request, f"GET graph <{graph}>", timeout, sink)
 
+    def _introduce(self, url: str) -> None:
+        """Before the first body sent with credentials, a bodiless request (HEAD) to fetch the store's Digest
+        challenge, so that every body goes out once, with its answer (whatever the HEAD is answered)."""
+        if not self.location.user or self._introduced:
+            return
+        self._introduced = True
+        request = urllib.request.Request(url, method="HEAD")
+        with contextlib.suppress(urllib.error.URLError, HTTPException, OSError):
+            self._opener.open(request, timeout=self.timeout).close()
+
+    def close(self) -> None:
+        """Close the calling thread's connection to the store (the others close with their threads)."""
+        self._drop_connection()
+
     # Sending -----------------------------------------------------------------------------------------------
+
+    def _post_kept_alive(
+        self, body: bytes, accept: str, what: str, timeout: float | None, sink: Sink | None
+    ) -> Reply | None:
+        """A query over this thread's keep-alive connection; None when the store asks for credentials."""
+        seconds = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + seconds
+        url = self.location.query_url
+        parts = urlsplit(url)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        headers = {"Content-Type": FORM, "Accept": accept}
+        for attempt in (1, 2):
+            connection, reused = self._connection(parts, seconds)
+            try:
+                connection.request("POST", target, body=body, headers=headers)
+                response = connection.getresponse()
+            except TimeoutError:
+                self._drop_connection()
+                raise self._timeout(seconds, what) from None
+            except (ConnectionError, HTTPException, OSError) as error:
+                self._drop_connection()
+                if reused and attempt == 1 and isinstance(error, ConnectionError):
+                    continue  # the store closed the idle connection: once more, on a new one
+                log.error("store at %s unreachable (%s) for: %s", url, error, what)
+                raise StoreUnavailableError(f"the triple store at {url} cannot be reached: {error}") from None
+            break
+        headers_in = {key.lower(): value for key, value in response.getheaders()}
+        self.server = headers_in.get("server", self.server)
+        if response.status == 401 and self.location.user:
+            self._drop_connection()
+            self._query_needs_credentials = True
+            return None
+        if response.status >= 400:
+            try:
+                text = response.read(ERROR_BODY_BYTES).decode("utf-8", "replace").strip()
+            except (OSError, HTTPException):
+                text = ""
+            self._drop_connection()
+            raise self._refusal(response.status, response.reason, url, headers_in, text, what, seconds)
+        try:
+            chunks = self._read(response, deadline, seconds, what, sink, url)
+        except BaseException:
+            self._drop_connection()  # an answer left half-read spoils the connection for the next query
+            raise
+        if response.will_close:
+            self._drop_connection()
+        else:
+            response.close()  # read to its end: the connection is free for the next query
+        content_type = headers_in.get("content-type", "").split(";")[0].strip().lower()
+        return Reply(content_type, b"".join(chunks), headers_in)
+
+    def _connection(self, parts: Any, seconds: float) -> tuple[http.client.HTTPConnection, bool]:
+        """This thread's connection to the query URL's host (a new one if there is none), and whether it
+        has served a request before."""
+        connection: http.client.HTTPConnection | None = getattr(self._kept, "connection", None)
+        reused = connection is not None
+        if connection is None:
+            kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            connection = kind(parts.hostname or "localhost", parts.port, timeout=max(seconds, 0.001))
+            self._kept.connection = connection
+        if connection.sock is not None:
+            connection.sock.settimeout(max(seconds, 0.001))
+        else:
+            connection.timeout = max(seconds, 0.001)
+        return connection, reused
+
+    def _drop_connection(self) -> None:
+        connection: http.client.HTTPConnection | None = getattr(self._kept, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._kept.connection = None
 
     def _send(
         self, request: urllib.request.Request, what: str, timeout: float | None, sink: Sink | None = None
@@ -179,27 +273,33 @@ class SparqlClient:
         with response:
             headers = {key.lower(): value for key, value in response.getheaders()}
             self.server = headers.get("server", self.server)
-            chunks: list[bytes] = []
-            try:
-                while True:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise self._timeout(seconds, what)
-                    if response.fp is not None and hasattr(response.fp, "raw"):
-                        _set_timeout(response, left)
-                    chunk = response.read1(CHUNK) if hasattr(response, "read1") else response.read(CHUNK)
-                    if not chunk:
-                        break
-                    if sink is not None:
-                        sink(chunk)
-                    chunks.append(chunk)
-            except TimeoutError:
-                raise self._timeout(seconds, what) from None
-            except (ConnectionError, HTTPException, OSError) as error:
-                log.error("store at %s stopped answering (%s) for: %s", url, error, what)
-                raise StoreUnavailableError(f"the triple store at {url} stopped answering: {error}") from None
+            chunks = self._read(response, deadline, seconds, what, sink, url)
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         return Reply(content_type, b"".join(chunks), headers)
+
+    def _read(
+        self, response: HTTPResponse, deadline: float, seconds: float, what: str, sink: Sink | None, url: str
+    ) -> list[bytes]:
+        """The answer's body, chunk by chunk, each read bounded by the time left."""
+        chunks: list[bytes] = []
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._timeout(seconds, what)
+                if response.fp is not None and hasattr(response.fp, "raw"):
+                    _set_timeout(response, left)
+                chunk = response.read1(CHUNK) if hasattr(response, "read1") else response.read(CHUNK)
+                if not chunk:
+                    return chunks
+                if sink is not None:
+                    sink(chunk)
+                chunks.append(chunk)
+        except TimeoutError:
+            raise self._timeout(seconds, what) from None
+        except (ConnectionError, HTTPException, OSError) as error:
+            log.error("store at %s stopped answering (%s) for: %s", url, error, what)
+            raise StoreUnavailableError(f"the triple store at {url} stopped answering: {error}") from None
 
     def _timeout(self, seconds: float, what: str) -> QueryTimeoutError:
         log.warning("store query stopped at the %g s limit: %s", seconds, what)
@@ -213,17 +313,29 @@ class SparqlClient:
         finally:
             error.close()
         url = error.url.split("?", 1)[0] if error.url else self.location.query_url
-        self.server = error.headers.get("Server", self.server) if error.headers else self.server
-        log.error("store at %s answered %s %s for: %s\n%s", url, error.code, error.reason, what, _first(body))
-        if error.code in (502, 503, 504):
-            return StoreUnavailableError(
-                f"the triple store at {url} is unavailable ({error.code} {error.reason})"
-            )
-        if error.code in (401, 403):
+        headers = {key.lower(): value for key, value in error.headers.items()} if error.headers else {}
+        return self._refusal(error.code, str(error.reason), url, headers, body, what, seconds)
+
+    def _refusal(
+        self,
+        code: int,
+        reason: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: str,
+        what: str,
+        seconds: float,
+    ) -> Exception:
+        """The error an HTTP error answer of the store's becomes."""
+        self.server = headers.get("server", self.server)
+        log.error("store at %s answered %s %s for: %s\n%s", url, code, reason, what, _first(body))
+        if code in (502, 503, 504):
+            return StoreUnavailableError(f"the triple store at {url} is unavailable ({code} {reason})")
+        if code in (401, 403):
             return StoreRefusedError(
-                f"the triple store at {url} refused cmpkg's credentials ({error.code}); check the settings "
+                f"the triple store at {url} refused cmpkg's credentials ({code}); check the settings "
                 "store_user and store_password",
-                error.code,
+                code,
             )
         if _ESTIMATE_OVER_LIMIT.search(body):
             # Virtuoso refuses a query whose estimated cost is over its limit before running it.
@@ -236,11 +348,52 @@ class SparqlClient:
             return QueryTimeoutError(
                 seconds, f"the triple store stopped the query at its own time limit: {_first(body)}"
             )
-        return StoreRefusedError(f"the triple store answered {error.code}: {_first(body)}", error.code)
+        return StoreRefusedError(f"the triple store answered {code}: {_first(body)}", code)
 
 
 _ESTIMATE_OVER_LIMIT = re.compile(r"estimated execution time .* exceeds the limit", re.IGNORECASE)
 _STORE_TIMED_OUT = re.compile(r"SR171: Transaction timed out")  # Virtuoso past MaxQueryExecutionTime
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@functools.lru_cache(maxsize=32)
+def _dataset_parameters(default: tuple[str, ...], named: tuple[str, ...]) -> str:
+    """The protocol's dataset parameters, encoded once per graph list (it is the same for every query of a
+    data version)."""
+    pairs = [("default-graph-uri", iri) for iri in default] + [("named-graph-uri", iri) for iri in named]
+    return "&" + urlencode(pairs) if pairs else ""
+
+
+class _DigestInAdvance(urllib.request.HTTPDigestAuthHandler):
+    """Digest authentication that, once a store has challenged, answers the challenge with each later
+    request: the body is sent once (a refused body is sent twice otherwise, and Virtuoso may close the
+    connection before reading all of it: "Broken pipe"). A stale nonce is challenged again as usual."""
+
+    def __init__(self, passwords: urllib.request.HTTPPasswordMgr) -> None:
+        super().__init__(passwords)
+        self._challenge: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def http_request(self, request: urllib.request.Request) -> urllib.request.Request:
+        with self._lock:
+            challenge = self._challenge
+            if challenge is not None and not request.has_header("Authorization"):
+                answer = self.get_authorization(request, challenge)
+                if answer:
+                    request.add_unredirected_header("Authorization", f"Digest {answer}")
+        return request
+
+    https_request = http_request
+
+    def retry_http_digest_auth(self, req: urllib.request.Request, auth: str) -> Any:
+        _, challenge = auth.split(" ", 1)
+        with self._lock:
+            self._challenge = urllib.request.parse_keqv_list(
+                [item for item in urllib.request.parse_http_list(challenge) if item]
+            )
+        return super().retry_http_digest_auth(req, auth)
 
 
 def _first(body: str) -> str:
@@ -249,8 +402,6 @@ def _first(body: str) -> str:
 
 
 def _with_query(url: str, graph: str) -> str:
-    from urllib.parse import urlencode
-
     return url + ("&" if "?" in url else "?") + urlencode({"graph": graph})
 
 
