@@ -170,9 +170,11 @@ class SparqlDescriptions:
         rank = {p: i for i, p in enumerate(predicates)}
         found: list[ox.Triple] = []
         for batch in _batches(nodes, BATCH):
+            # FILTER IN, not a second VALUES: both stores join two VALUES blocks as every pair of them,
+            # 2-3 times slower than reading the few triples of each node and keeping the wanted ones.
             query = (
                 f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {' '.join(f'<{n.value}>' for n in batch)} }} "
-                f"VALUES ?p {{ {' '.join(f'<{p.value}>' for p in predicates)} }} ?s ?p ?o }}"
+                f"?s ?p ?o FILTER (?p IN ({', '.join(f'<{p.value}>' for p in predicates)})) }}"
             )
             found += [ox.Triple(row["s"], row["p"], row["o"]) for row in self.select(query)]
         order: dict[object, int] = {n: i for i, n in enumerate(nodes)}

@@ -21,10 +21,11 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
@@ -56,6 +57,8 @@ DCT_HAS_PART = "http://purl.org/dc/terms/hasPart"
 XSD_DATE_TIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 EMPTY_GRAPH = "urn:cmpkg:no-graph"  # names an empty dataset when the store holds no graph of the project
 DESCRIPTIONS_KEPT = 256  # per snapshot: the data of a version never changes, so they never go stale
+EXISTING_KEPT = 8192  # IRIs known to exist (or not) per snapshot, so a cached page asks the store nothing
+KINDS_KEPT = 256  # /sparql query texts whose form (results or graph) is known
 
 
 # Store dialects ------------------------------------------------------------------------------------------
@@ -70,6 +73,7 @@ class Dialect:
     results: Format  # the results format cmpkg reads (and converts from)
     system_graphs: frozenset[str] = frozenset()  # the store's own graphs, never part of the dataset
     protocol_overrides_from: bool = True  # default-graph-uri/named-graph-uri replace FROM (Protocol §2.1.4)
+    several_bases: bool = True  # the prologue may declare BASE more than once (as the grammar allows)
 
     def fix(self, body: bytes, fmt: Format) -> bytes:
         return body
@@ -82,8 +86,9 @@ class Dialect:
 class VirtuosoDialect(Dialect):
     """Virtuoso 7: its SPARQL JSON uses the obsolete "typed-literal", its CSV ends lines with LF only and its
     TSV is not SPARQL TSV (no <> around IRIs), so only XML results and N-Triples pass through; its blank node
-    labels in results ("nodeID://b123") are not valid labels, so they are rewritten ("b123"); and it adds the
-    protocol's dataset to a query's FROM instead of replacing it, so FROM is taken out of such a query."""
+    labels in results ("nodeID://b123") are not valid labels, so they are rewritten ("b123"); it adds the
+    protocol's dataset to a query's FROM instead of replacing it, so FROM is taken out of such a query; and
+    it refuses a second BASE, so a query with its own is resolved against cmpkg's base instead."""
 
     def fix(self, body: bytes, fmt: Format) -> bytes:
         if fmt is XML:
@@ -113,6 +118,7 @@ DIALECTS = {
             }
         ),
         protocol_overrides_from=False,
+        several_bases=False,
     ),
 }
 
@@ -207,9 +213,40 @@ def without_from(sparql: str) -> str:
     return _FROM_CLAUSE.sub(lambda m: m.group() if m.group("skipped") is not None else " ", sparql)
 
 
-def with_base(sparql: str, base_iri: str | None) -> str:
-    """The query with the base IRI its relative IRIs resolve against (a later BASE in it still wins)."""
-    return f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
+_PROLOGUE_TERM = re.compile(
+    rf"(?P<skipped>{_SKIPPED.pattern})|(?<![\w:?$])BASE(?![\w:])", re.DOTALL | re.IGNORECASE
+)
+
+
+def with_base(sparql: str, base_iri: str | None, several_bases: bool = True) -> str:
+    """The query with the base IRI its relative IRIs resolve against (a later BASE in it still wins).
+
+    For a store that takes one BASE only, and only first (Virtuoso), a query's own BASE is resolved against
+    base_iri and moved to the front, the IRIs before it (the prologue's) resolved against base_iri here.
+    """
+    if not base_iri:
+        return sparql
+    if not several_bases:
+        pieces: list[str] = []
+        done, own_base = 0, -1
+        for term in _PROLOGUE_TERM.finditer(sparql):
+            skipped = term.group("skipped")
+            if skipped is None:
+                own_base = term.start()
+            elif skipped.startswith("<"):
+                resolved = _resolve(base_iri, skipped[1:-1])
+                if own_base >= 0:
+                    before = "".join(pieces) + sparql[done:own_base]
+                    return f"BASE <{resolved}>\n{before} {sparql[term.end() :]}"
+                pieces += [sparql[done : term.start()], f"<{resolved}>"]
+                done = term.end()
+    return f"BASE <{base_iri}>\n{sparql}"
+
+
+def _resolve(base: str, reference: str) -> str:
+    """RFC 3986 resolution, keeping an empty fragment (urljoin drops the "#" of `<ontology#>`)."""
+    resolved = urljoin(base, reference)
+    return resolved + "#" if reference.endswith("#") and not resolved.endswith("#") else resolved
 
 
 def _solutions(reply: Reply, dialect: Dialect) -> Any:
@@ -225,6 +262,37 @@ def _results_format(media_type: str) -> Format | None:
     return None
 
 
+_MAY_SAY_FROM = re.compile(r"(?i)from|\\")  # FROM, or an escape that could spell it (\u0046)
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _Kept(Generic[K, V]):
+    """A small thread-safe LRU map: what one version of the data answered, which never goes stale."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> tuple[bool, V | None]:
+        """(True, the value) when the key is kept, (False, None) otherwise."""
+        with self._lock:
+            if key not in self._items:
+                return False, None
+            self._items.move_to_end(key)
+            return True, self._items[key]
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class RemoteSnapshot:
     """One version of the data in a remote store: answers queries over the graphs that version has."""
 
@@ -236,8 +304,10 @@ class RemoteSnapshot:
         self._parser = ox.Store()  # empty: parses queries for their syntax errors, never answers them
         self._sizes: tuple[dict[str, int], int] | None = None
         self._describer: SparqlDescriptions | None = None
-        self._described: OrderedDict[tuple[str, int], Description | None] = OrderedDict()
-        self._lock = threading.Lock()
+        self._described: _Kept[tuple[str, int], Description | None] = _Kept(DESCRIPTIONS_KEPT)
+        self._existing: _Kept[str, bool] = _Kept(EXISTING_KEPT)
+        self._parents: _Kept[str, tuple[str, str] | None] = _Kept(EXISTING_KEPT)
+        self._kinds: _Kept[tuple[str, str | None], Kind] = _Kept(KINDS_KEPT)
 
     @property
     def version(self) -> str:
@@ -259,9 +329,10 @@ class RemoteSnapshot:
 
     def query(self, sparql: str, base_iri: str | None = None) -> Any:
         """pyoxigraph results: QuerySolutions or QueryBoolean, or a list of triples for a graph."""
-        uses_from = read_query_text(sparql, base_iri).has_from
+        # Most of the pages' queries never say FROM: they skip reading the text with read_query_text.
+        uses_from = _MAY_SAY_FROM.search(sparql) is not None and read_query_text(sparql, base_iri).has_from
         graphs = () if uses_from else self.graphs
-        text = with_base(sparql, base_iri)
+        text = with_base(sparql, base_iri, self.dialect.several_bases)
         if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
             reply = self.client.query(text, N_TRIPLES.media_type, graphs, graphs, self.timeout)
             return list(ox.parse(reply.body, format=ox.RdfFormat.N_TRIPLES))
@@ -269,7 +340,10 @@ class RemoteSnapshot:
         return _solutions(reply, self.dialect)
 
     def _select(self, sparql: str) -> Any:
-        return self.query(sparql, self.base)
+        """One of cmpkg's own SELECT or ASK queries (absolute IRIs, no FROM) over the project's graphs."""
+        dialect = self.dialect
+        reply = self.client.query(sparql, dialect.results.media_type, self.graphs, self.graphs, self.timeout)
+        return _solutions(reply, dialect)
 
     def execute(self, job: QueryJob, timeout: float) -> Answer:
         kind = self._kind(job)
@@ -283,7 +357,7 @@ class RemoteSnapshot:
         sparql = job.sparql
         if job.dataset and job.uses_from and not self.dialect.protocol_overrides_from:
             sparql = without_from(sparql)
-        text = with_base(sparql, job.base_iri)
+        text = with_base(sparql, job.base_iri, self.dialect.several_bases)
         try:
             if kind is Kind.RESULTS:
                 return self._results(text, fmt, default, named, job.row_limit, timeout)
@@ -294,6 +368,13 @@ class RemoteSnapshot:
 
     def _kind(self, job: QueryJob) -> Kind:
         """Results or a graph; a query the store need not see (bad syntax) is refused here, as embedded."""
+        _, kind = self._kinds.get((job.sparql, job.base_iri))
+        if kind is None:
+            kind = self._read_kind(job)
+            self._kinds.put((job.sparql, job.base_iri), kind)
+        return kind
+
+    def _read_kind(self, job: QueryJob) -> Kind:
         if not read_query_text(job.sparql, job.base_iri).services:
             try:
                 parsed = self._parser.query(job.sparql, base_iri=job.base_iri)
@@ -396,23 +477,33 @@ class RemoteSnapshot:
 
     def describe(self, iri: str, page: int = 1) -> Description | None:
         """The entity's description; the last few are kept (a page and its RDF twins ask for the same)."""
-        key = (iri, page)
-        with self._lock:
-            if key in self._described:
-                self._described.move_to_end(key)
-                return self._described[key]
+        known, found = self._described.get((iri, page))
+        if known:
+            return found
         found = self._descriptions().describe(iri, page)
-        with self._lock:
-            self._described[key] = found
-            while len(self._described) > DESCRIPTIONS_KEPT:
-                self._described.popitem(last=False)
+        self._described.put((iri, page), found)
+        if found is not None:
+            self._existing.put(iri, True)
         return found
 
     def exists(self, iri: str) -> bool:
-        return self._descriptions().exists(iri)
+        """Whether the IRI is a subject or object here (kept: a page asks on every request). Answered by
+        describing it, which the page does next anyway: one round trip fewer than an ASK first."""
+        known, found = self._existing.get(iri)
+        if known:
+            return bool(found)
+        exists = self.describe(iri) is not None
+        self._existing.put(iri, exists)
+        return exists
 
     def parent(self, iri: str) -> tuple[str, str] | None:
-        return self._descriptions().parent(iri)
+        """The breadcrumb parent (kept: a page asks for it more than once)."""
+        known, found = self._parents.get(iri)
+        if known:
+            return found
+        found = self._descriptions().parent(iri)
+        self._parents.put(iri, found)
+        return found
 
     def _descriptions(self) -> SparqlDescriptions:
         if self._describer is None:  # after the first answer: the dialect is known from it
@@ -558,7 +649,7 @@ class RemoteStore:
         return self.current.parent(iri)
 
     def close(self) -> None:
-        pass
+        self.client.close()
 
 
 Snapshot = EmbeddedStore | RemoteSnapshot  # one version of the data being served, embedded or remote

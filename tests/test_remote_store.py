@@ -20,11 +20,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
 from pyoxigraph import BlankNode
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS
 
@@ -145,6 +146,55 @@ def test_etags_are_the_same_on_every_store(shared: StoreServer) -> None:
         assert theirs.headers["ETag"] == ours.headers["ETag"]
         assert theirs.headers["Last-Modified"] == ours.headers["Last-Modified"]
         assert isomorphic(Graph().parse(data=ours.data), Graph().parse(data=theirs.data))
+
+
+def test_a_query_declaring_its_own_base_is_answered(shared: StoreServer) -> None:
+    # Virtuoso refuses a second BASE, and cmpkg declares one for the query's relative IRIs.
+    app = create_app(
+        load_settings(environ={}, overrides={"site_dir": str(ROOT), "base_iri": BASE, **shared.settings})
+    )
+    client = app.test_client()
+
+    def answer(query: str) -> object:
+        response = client.post(
+            "/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    label = answer(f"BASE <{BASE}>\nSELECT ?l WHERE {{ <programme> <{RDFS.label}> ?l }}")
+    assert [row["l"]["value"] for row in label["results"]["bindings"]] == [PROGRAMME_LABEL]  # type: ignore[index]
+    # A relative BASE resolves against cmpkg's base; a prefix declared before it, too; a BASE in a comment
+    # or a string is no declaration.
+    relative = answer(
+        "PREFIX cmp: <ontology#> # BASE <elsewhere/>\n"
+        'BASE <cmp/> ASK { <franciscana> a cmp:ConservationManagementPlan FILTER ("BASE <x>" != "") }'
+    )
+    assert relative == {"head": {}, "boolean": True}
+
+
+def test_a_page_served_again_asks_the_store_nothing(shared: StoreServer) -> None:
+    app = create_app(
+        load_settings(environ={}, overrides={"site_dir": str(ROOT), "base_iri": BASE, **shared.settings})
+    )
+    client = app.test_client()
+    store = app.extensions["cmpkg.store"]
+    sent: list[str] = []
+    query = store.client.query
+
+    def counted(sparql: str, *args: object, **kwargs: object) -> object:
+        sent.append(sparql)
+        return query(sparql, *args, **kwargs)
+
+    store.client.query = counted
+    first = client.get("/cmp/franciscana", headers={"Accept": "text/html"})
+    assert first.status_code == 200
+    assert sent  # the first time, the page is read from the store
+    sent.clear()
+    again = client.get("/cmp/franciscana", headers={"Accept": "text/html"})
+    assert again.status_code == 200
+    assert again.data == first.data
+    assert sent == []  # within store_check_interval, the data version cannot have changed
 
 
 def test_dumps_void_search_and_sitemap_read_the_store(shared: StoreServer, site: Site, iris: Iris) -> None:
@@ -342,6 +392,23 @@ def test_a_push_whose_data_fails_validation_sends_nothing(
     assert result.exit_code == 1
     assert "nothing was pushed" in result.output
     assert programme_label(store) == PROGRAMME_LABEL
+
+
+def test_a_large_graph_is_pushed_with_credentials_every_time(
+    own_server: StoreServer, project: Site, iris: Iris, tmp_path: Path
+) -> None:
+    # Virtuoso used to close the connection on a large body sent before the Digest challenge was answered
+    # ("Broken pipe"), failing about three pushes in four.
+    extra = tmp_path / "large.nt"
+    with extra.open("w") as out:
+        for n in range(40000):
+            out.write(f'<{BASE}bulk/{n}> <{RDFS.label}> "bulk item number {n} with some words"@en .\n')
+    expected = len(load_graph(project.turtle_files(), iris)) + 40000
+    store = remote(own_server)
+    for _ in range(3):
+        report = push(project, iris, client_for(own_server), [extra], validate=False)
+        assert report.triples == expected
+        assert store.triples() == expected
 
 
 def test_push_command_reports_triples_and_time(own_server: StoreServer, project: Site) -> None:
@@ -611,3 +678,111 @@ def test_an_answer_the_store_cut_short_is_refused_not_served() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# Connections to the store -----------------------------------------------------------------------------------
+
+ASK_TRUE = b'{"head":{},"boolean":true}'
+
+
+class KeepAliveStore(http.server.BaseHTTPRequestHandler):
+    """A SPARQL endpoint on HTTP/1.1 keep-alive that records which connection each query came on; with
+    `drop_after` set, it closes a connection after that many answers without saying so (as a store's idle
+    timeout does), so the client's next query on it finds it gone."""
+
+    protocol_version = "HTTP/1.1"
+    connections: ClassVar[list[tuple[str, int]]] = []
+    drop_after = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).connections.append(self.client_address)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(ASK_TRUE)))
+        self.end_headers()
+        self.wfile.write(ASK_TRUE)
+        served = sum(1 for address in type(self).connections if address == self.client_address)
+        if self.drop_after and served >= self.drop_after:
+            self.wfile.flush()
+            self.close_connection = True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def keep_alive_store() -> Iterator[tuple[str, type[KeepAliveStore]]]:
+    handler = type("Recording", (KeepAliveStore,), {"connections": [], "drop_after": 0})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/sparql", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_queries_reuse_one_connection_per_thread(keep_alive_store: tuple[str, type[KeepAliveStore]]) -> None:
+    url, handler = keep_alive_store
+    client = SparqlClient(StoreLocation(url), 5)
+    for _ in range(5):
+        assert client.query("ASK {}", "application/sparql-results+json").body == ASK_TRUE
+    assert len(handler.connections) == 5
+    assert len(set(handler.connections)) == 1  # one TCP connection for the five queries
+
+    def three_queries() -> None:
+        for _ in range(3):
+            client.query("ASK {}", "application/sparql-results+json")
+
+    others = [threading.Thread(target=three_queries) for _ in range(2)]
+    for thread in others:
+        thread.start()
+    for thread in others:
+        thread.join()
+    assert len(handler.connections) == 11
+    assert len(set(handler.connections)) == 3  # each thread its own connection, never shared
+    client.close()
+
+
+def test_a_connection_the_store_closed_while_idle_is_opened_again(
+    keep_alive_store: tuple[str, type[KeepAliveStore]],
+) -> None:
+    url, handler = keep_alive_store
+    handler.drop_after = 2
+    client = SparqlClient(StoreLocation(url), 5)
+    for _ in range(6):
+        assert client.query("ASK {}", "application/sparql-results+json").body == ASK_TRUE
+    # Every query answered once (none sent twice), two per connection, on three connections.
+    assert len(handler.connections) == 6
+    assert len(set(handler.connections)) == 3
+
+
+def test_an_entity_page_reads_each_thing_once(shared: StoreServer) -> None:
+    app = create_app(
+        load_settings(
+            environ={},
+            overrides={"site_dir": str(ROOT), "base_iri": BASE, **shared.settings, "page_cache_mb": 0},
+        )
+    )
+    client = app.test_client()
+    assert client.get("/programme").status_code == 200  # the per-version reads are done
+    store = app.extensions["cmpkg.store"]
+    sent: list[str] = []
+    query = store.client.query
+
+    def counted(sparql: str, *args: object, **kwargs: object) -> object:
+        sent.append(sparql)
+        return query(sparql, *args, **kwargs)
+
+    store.client.query = counted
+    for path, accept in (("/cmp/franciscana", "text/html"), ("/plan/2018-2020", "text/turtle")):
+        sent.clear()
+        page = client.get(path, headers={"Accept": accept})
+        assert page.status_code == 200
+        assert sent  # rendered for the first time: read from the store
+        # The backend's own reads (description, existence, breadcrumbs): none sent twice for one page.
+        own = [query for query in sent if not query.startswith("BASE")]
+        assert own
+        assert len(own) == len(set(own)), [query for query in own if own.count(query) > 1]
+    assert (URIRef(BASE + "plan/2018-2020"), None, None) in Graph().parse(data=page.data, format="turtle")
