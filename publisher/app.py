@@ -32,4 +32,5 @@ def create_app(settings: Settings | None = None, extra: list[Path] | None = None
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(dataset.blueprint)  # /dump/, /void, /sitemap.xml, /robots.txt, /search
     app.register_blueprint(entity.blueprint)  # its catch-all route answers every other IRI under the base
+    entity.init_app(app)  # entity answers given before are replayed in front of Flask
     return app

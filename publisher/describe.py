@@ -3,6 +3,7 @@ links to, and the links that point at it (paged). No web imports."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,6 +23,8 @@ LABEL_PREDICATES = tuple(
     )
 )
 INBOUND_PAGE_SIZE = 200
+CONTEXT_KEPT = 10_000  # neighbours whose labels and types are kept (under 1 KB each)
+PARENTS_KEPT = 10_000  # entities whose breadcrumb parent is kept
 # Links followed upwards for breadcrumbs: item -> parent item -> plan -> programme (relative to the base).
 PARENT_PREDICATES = ("ontology#partOf", "http://purl.org/net/p-plan#isStepOfPlan", "ontology#partOfProgramme")
 
@@ -72,6 +75,9 @@ class DescriptionSource:
     def __init__(self, store: ox.Store, fragments: dict[str, list[ox.NamedNode]] | None = None) -> None:
         self.store = store
         self._fragments = fragments
+        # The same neighbours (a plan, its parties, the ontology's terms) appear on many pages: their labels
+        # and types are read once per store, that is once per data version.
+        self._context_of = _labels_and_types_reader(store)
 
     def fragments(self) -> dict[str, list[ox.NamedNode]]:
         """Document IRI -> the hash IRIs under it that are subjects (found once, on first use)."""
@@ -124,9 +130,22 @@ class DescriptionSource:
 
     def _labels_and_types(self, nodes: Iterable[ox.NamedNode]) -> Iterator[ox.Triple]:
         for neighbour in nodes:
-            for predicate in (RDF_TYPE, *LABEL_PREDICATES):
-                for quad in self.store.quads_for_pattern(neighbour, predicate, None, None):
-                    yield ox.Triple(quad.subject, quad.predicate, quad.object)
+            yield from self._context_of(neighbour)
+
+
+def _labels_and_types_reader(store: ox.Store) -> Callable[[ox.NamedNode], tuple[ox.Triple, ...]]:
+    """A node's types and labels, each node read once (a closure over the store alone: no reference cycle
+    keeps a replaced store's memory until the garbage collector runs)."""
+
+    @functools.lru_cache(maxsize=CONTEXT_KEPT)
+    def read(node: ox.NamedNode) -> tuple[ox.Triple, ...]:
+        return tuple(
+            ox.Triple(quad.subject, quad.predicate, quad.object)
+            for predicate in (RDF_TYPE, *LABEL_PREDICATES)
+            for quad in store.quads_for_pattern(node, predicate, None, None)
+        )
+
+    return read
 
 
 def assemble(
@@ -171,6 +190,8 @@ def parent_finder(store: ox.Store, base: str) -> Callable[[str], tuple[str, str]
     """Breadcrumb parents from a pyoxigraph store: the first of PARENT_PREDICATES that links upwards."""
     predicates = [ox.NamedNode(p if p.startswith("http") else base + p) for p in PARENT_PREDICATES]
 
+    # Items of a plan share their parents; a served store does not change (a reload builds a new one).
+    @functools.lru_cache(maxsize=PARENTS_KEPT)
     def parent(iri: str) -> tuple[str, str] | None:
         node = ox.NamedNode(iri)
         for predicate in predicates:

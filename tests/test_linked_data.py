@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
+from werkzeug.test import TestResponse
 
 from publisher.app import create_app
 from publisher.config import load_settings
 from publisher.iris import Iris
 from publisher.validation import load_graph
+from publisher.views.context import PAGE_CACHE_KEY, STORE_KEY
 from tests.backends import BACKENDS, backend_settings
 from tests.conftest import BASE, ROOT
 
@@ -259,3 +262,148 @@ def test_etags_survive_a_restart_on_a_reused_disk_store(tmp_path: Path) -> None:
     finally:
         built.close()
         reused.close()
+
+
+# Replayed answers (publisher/views/entity_replay.py): an answer given before is sent again without Flask;
+# these check that what is replayed is exactly what the view would answer.
+
+TOKEN = "replay-secret"
+PARTNER = """\
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<partner/thing> a rdfs:Resource ; rdfs:label "{label}" .
+<partner/other> a rdfs:Resource ; rdfs:label "Other" ; rdfs:seeAlso <partner/thing> .
+"""
+
+
+@pytest.fixture
+def partner_app(tmp_path: Path) -> Iterator[tuple[Flask, Path]]:
+    extra = tmp_path / "partner.ttl"
+    extra.write_text(PARTNER.format(label="first label"))
+    overrides = {"site_dir": str(ROOT), "base_iri": BASE, "reload_token": TOKEN, "query_workers": 1}
+    app = create_app(load_settings(environ={}, overrides=overrides), extra=[extra])
+    yield app, extra
+    app.extensions[STORE_KEY].close()
+
+
+def answer(response: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:
+    return response.status_code, sorted(response.headers.items()), response.data
+
+
+def test_a_repeated_request_gets_the_same_answer_in_the_format_it_asks_for(
+    partner_app: tuple[Flask, Path],
+) -> None:
+    client = partner_app[0].test_client()
+    accepts = ["text/html", *RDF_ACCEPT, "text/turtle;q=0.5, application/ld+json", None]
+    first = {
+        accept: client.get("/cmp/franciscana", headers={"Accept": accept} if accept else {})
+        for accept in accepts
+    }
+    for _ in range(2):  # interleaved, so each answer is replayed after answers in other formats
+        for accept in accepts:
+            again = client.get("/cmp/franciscana", headers={"Accept": accept} if accept else {})
+            assert answer(again) == answer(first[accept])
+    assert first["application/ld+json"].mimetype == "application/ld+json"
+    assert first["text/turtle;q=0.5, application/ld+json"].mimetype == "application/ld+json"
+    assert first[None].mimetype == "text/html"
+    for accept, (rdflib_format, _) in RDF_ACCEPT.items():
+        again = client.get("/cmp/franciscana", headers={"Accept": accept})
+        assert again.mimetype == accept
+        assert isomorphic(parse(again.data, rdflib_format), parse(first[accept].data, rdflib_format))
+        assert again.headers["Vary"] == "Accept"
+        assert again.headers["Access-Control-Allow-Origin"] == "*"
+        assert 'rel="alternate"' in again.headers["Link"]
+
+
+def test_a_repeated_request_is_answered_without_the_store(partner_app: tuple[Flask, Path]) -> None:
+    app = partner_app[0]
+    client = app.test_client()
+    first = client.get("/plan/2018-2020/3.1.2.ttl")
+    served = app.extensions[STORE_KEY]
+
+    def no_store(*args: object) -> None:
+        raise AssertionError("the store was asked again")
+
+    served.current.exists = served.current.describe = no_store
+    try:
+        again = client.get("/plan/2018-2020/3.1.2.ttl")
+        unchanged = client.get("/plan/2018-2020/3.1.2.ttl", headers={"If-None-Match": first.headers["ETag"]})
+    finally:
+        del served.current.exists, served.current.describe
+    assert answer(again) == answer(first)
+    assert unchanged.status_code == 304
+
+
+def test_replayed_conditional_requests_and_head(partner_app: tuple[Flask, Path]) -> None:
+    client = partner_app[0].test_client()
+    turtle = {"Accept": "text/turtle"}
+    head_first = client.head("/cmp/franciscana", headers=turtle)  # recorded from a HEAD
+    assert head_first.status_code == 200
+    assert not head_first.data
+    first = client.get("/cmp/franciscana", headers=turtle)
+    assert first.data
+    assert int(first.headers["Content-Length"]) == len(first.data)
+    assert head_first.headers["Content-Length"] == first.headers["Content-Length"]
+    head = client.head("/cmp/franciscana", headers=turtle)
+    assert (head.status_code, sorted(head.headers.items()), head.data) == (200, answer(first)[1], b"")
+    etag = first.headers["ETag"]
+    for _ in range(2):
+        unchanged = client.get("/cmp/franciscana", headers={**turtle, "If-None-Match": etag})
+        assert unchanged.status_code == 304
+        assert not unchanged.data
+        assert unchanged.headers["ETag"] == etag
+        assert unchanged.headers["Vary"] == "Accept"
+        assert unchanged.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Content-Type" not in unchanged.headers
+        assert client.head("/cmp/franciscana", headers={**turtle, "If-None-Match": etag}).status_code == 304
+    changed = client.get("/cmp/franciscana", headers={**turtle, "If-None-Match": '"other"'})
+    assert answer(changed) == answer(first)
+    html = client.get("/cmp/franciscana", headers={"Accept": "text/html", "If-None-Match": etag})
+    assert html.status_code == 200
+    assert html.mimetype == "text/html"
+    since = client.get(
+        "/cmp/franciscana", headers={**turtle, "If-Modified-Since": first.headers["Last-Modified"]}
+    )
+    assert since.status_code == 304
+
+
+def test_pages_link_to_the_server_root_they_were_asked_under(partner_app: tuple[Flask, Path]) -> None:
+    client = partner_app[0].test_client()
+    plain = client.get("/plan/2018-2020/3.1.2").get_data(as_text=True)
+    mirrored = client.get("/plan/2018-2020/3.1.2", environ_overrides={"SCRIPT_NAME": "/mirror"})
+    assert 'href="/plan/2018-2020"' in plain
+    assert 'href="/mirror/plan/2018-2020"' in mirrored.get_data(as_text=True)
+    assert mirrored.headers["Content-Location"] == "/mirror/plan/2018-2020/3.1.2.html"
+    again = client.get("/plan/2018-2020/3.1.2").get_data(as_text=True)
+    assert again == plain
+
+
+def test_a_reload_drops_replayed_answers(partner_app: tuple[Flask, Path]) -> None:
+    app, extra = partner_app
+    client = app.test_client()
+    turtle = {"Accept": "text/turtle"}
+    assert ">first label</a>" in client.get("/partner/other").get_data(as_text=True)
+    before = client.get("/partner/thing", headers=turtle)
+    assert (URIRef(BASE + "partner/thing"), RDFS.label, Literal("first label")) in parse(
+        before.data, "turtle"
+    )
+    assert client.get("/partner/thing", headers=turtle).data == before.data  # replayed
+    extra.write_text(PARTNER.format(label="second label"))
+    reply = client.post("/-/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert reply.status_code == 200, reply.text
+    after = client.get("/partner/thing", headers=turtle)
+    graph = parse(after.data, "turtle")
+    assert (URIRef(BASE + "partner/thing"), RDFS.label, Literal("second label")) in graph
+    assert (URIRef(BASE + "partner/thing"), RDFS.label, Literal("first label")) not in graph
+    assert after.headers["ETag"] != before.headers["ETag"]
+    stale = client.get("/partner/thing", headers={**turtle, "If-None-Match": before.headers["ETag"]})
+    assert stale.status_code == 200
+    page = client.get("/partner/thing").get_data(as_text=True)
+    assert "second label" in page
+    assert "first label" not in page
+    # Only what was answered since the reload (a body and its record, for Turtle and HTML): the answers
+    # rendered from the old data are gone, not merely unreachable.
+    assert len(app.extensions[PAGE_CACHE_KEY]) == 4
+    # Labels of linked resources are read once per data version: a page linking to the thing names it anew.
+    linking = client.get("/partner/other").get_data(as_text=True)
+    assert ">second label</a>" in linking
+    assert "first label" not in linking

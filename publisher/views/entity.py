@@ -2,16 +2,20 @@
 
 `/plan/2018-2020/1.1` answers for `{base}plan/2018-2020/1.1`; its suffix twins (`.ttl`, `.jsonld`, `.nt`,
 `.rdf`, `.trig`, `.html`) force a format. RDF keeps the public IRIs; HTML links point at this server.
+
+A body is rendered once per data version and kept in the page cache; an answer given before is replayed in
+front of Flask (entity_replay.py); a conditional request is answered 304 before the entity is read.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
+import time
 from email.utils import format_datetime, parsedate_to_datetime
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
 
 from publisher.describe import Description
 from publisher.entity_page import entity_page
@@ -20,12 +24,22 @@ from publisher.namespaces import EXTERNAL_PREFIXES
 from publisher.ontology_doc import ontology_doc
 from publisher.pages import special_view
 from publisher.response_cache import CachedAnswer
-from publisher.views.context import iris, page_cache, store
+from publisher.store import Store
+from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY, iris, page_cache, store
+from publisher.views.entity_replay import MARK_KEY, Mark, ReplayAnswers, etag_matches
 
 blueprint = Blueprint("entity", __name__)
+log = logging.getLogger(__name__)
 
 ENTITY_FORMATS: tuple[Format, ...] = (HTML, *GRAPH_FORMATS, TRIG)
 CACHE_CONTROL = "public, max-age=300"
+SCRIPT_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
 
 
 @blueprint.route("/<path:path>", methods=["GET", "HEAD"])
@@ -43,46 +57,71 @@ def dereference(path: str) -> Response:
     if fmt is None:
         return not_acceptable(path)
     page = request.args.get("page", default=1, type=int) or 1
-    etag = _etag(served.version, iri, page, fmt)
-    headers = _headers(path, fmt, etag, served.modified, negotiated=forced is None)
+    version = served.version
+    etag = _etag(version, iri, page, fmt)
+    root = url_for("home.index")
+    headers = _headers(root, path, fmt, etag, served.modified, negotiated=forced is None)
+    key = (version, root, iri, page, fmt.name)
+    request.environ[MARK_KEY] = Mark(version, key, etag)  # the same request again is replayed
     if _not_modified(etag, served.modified):
         return Response(status=304, headers=headers)
     cache = page_cache()
-    key = (served.version, iri, page, fmt.name)
     answer = cache.get(key)
-    if answer is None:
+    if not isinstance(answer, CachedAnswer):
         description = served.describe(iri, page)
         if description is None:
             return not_found(path)
         body = _html(description).encode() if fmt == HTML else _rdf(description, fmt)
-        answer = CachedAnswer(body, _paging_links(path, description))
+        answer = CachedAnswer(body, _paging_links(root, path, description))
         cache.put(key, answer)
     if answer.headers.get("Link"):
         headers["Link"] = ", ".join([headers["Link"], answer.headers["Link"]])
     return Response(answer.body, status=200, headers=headers, content_type=fmt.content_type)
 
 
+def init_app(app: Flask) -> None:
+    """Put the replay of entity answers (publisher/views/entity_replay.py) in front of the app."""
+    served: Store = app.extensions[STORE_KEY]
+    app.wsgi_app = ReplayAnswers(  # type: ignore[method-assign]
+        app.wsgi_app, app.extensions[PAGE_CACHE_KEY], lambda: served.version
+    )
+
+
+def warm_up(app: Flask) -> dict[str, float]:
+    """Load now what the first entity request would: the store's index of hash IRIs (a scan of the whole
+    store) and the compiled templates. Seconds per item; a store that is down is left for later."""
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        app.extensions[STORE_KEY].exists(app.extensions[IRIS_KEY].base)
+        seconds["entity lookup"] = time.perf_counter() - started
+    except Exception as error:  # the server still starts; the first request tries again
+        log.warning("start-up: could not read the store: %s", error)
+    started = time.perf_counter()
+    for name in app.jinja_env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        app.jinja_env.get_template(name)
+    seconds["templates"] = time.perf_counter() - started
+    return seconds
+
+
 def _html(description: Description) -> str:
     base = iris().base
-    alternates = [(fmt, _twin(_path_of(description.iri), fmt)) for fmt in ENTITY_FORMATS if fmt != HTML]
-    if description.iri == str(iris().ontology):
-        doc = ontology_doc(store(), base, link_root=url_for("home.index"))
-        return render_template("ontology.html", doc=doc, alternates=alternates)
     link_root = url_for("home.index")
+    path = _path_of(description.iri)
+    alternates = [(fmt, _twin(link_root, path, fmt)) for fmt in ENTITY_FORMATS if fmt != HTML]
+    if description.iri == str(iris().ontology):
+        doc = ontology_doc(store(), base, link_root=link_root)
+        return render_template("ontology.html", doc=doc, alternates=alternates)
     page = entity_page(description, base, link_root=link_root, parent=store().parent)
     types = {t.iri for t in page.types if t.iri}
     special = special_view(store(), iris(), description.iri, types, link_root=link_root)
     json_ld = _serialize(description.triples, ox.RdfFormat.JSON_LD).decode()
     # Inside <script>, "</script" or "<!--" from the data would change the page: escape every "<" (and the
-    # characters JSON allows but JavaScript did not) so the block holds data only.
-    embedded = (
-        json.dumps(json.loads(json_ld), ensure_ascii=False)
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    # characters JSON allows but JavaScript did not) so the block holds data only. In JSON these can only
+    # occur inside strings, where the \u escapes mean the same characters.
+    embedded = json_ld
+    for character, escaped in SCRIPT_ESCAPES:
+        embedded = embedded.replace(character, escaped)
     return render_template(
         "entity.html", page=page, json_ld=embedded, alternates=alternates, base=base, special=special
     )
@@ -120,8 +159,8 @@ def _path_of(iri: str) -> str:
     return iri[len(iris().base) :]
 
 
-def _twin(path: str, fmt: Format) -> str:
-    return url_for("home.index") + path + fmt.suffix
+def _twin(root: str, path: str, fmt: Format) -> str:
+    return root + path + fmt.suffix
 
 
 def _etag(version: str, iri: str, page: int, fmt: Format) -> str:
@@ -129,15 +168,17 @@ def _etag(version: str, iri: str, page: int, fmt: Format) -> str:
     return f'"{digest}"'
 
 
-def _headers(path: str, fmt: Format, etag: str, modified: object, negotiated: bool) -> dict[str, str]:
+def _headers(
+    root: str, path: str, fmt: Format, etag: str, modified: object, negotiated: bool
+) -> dict[str, str]:
     headers = {
         "ETag": etag,
         "Cache-Control": CACHE_CONTROL,
         "Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "ETag, Link, Content-Location",
-        "Content-Location": _twin(path, fmt),
+        "Content-Location": _twin(root, path, fmt),
         "Link": ", ".join(
-            f'<{_twin(path, other)}>; rel="alternate"; type="{other.media_type}"'
+            f'<{_twin(root, path, other)}>; rel="alternate"; type="{other.media_type}"'
             for other in ENTITY_FORMATS
             if other != fmt
         ),
@@ -153,8 +194,7 @@ def _not_modified(etag: str, modified: object) -> bool:
     """RFC 9110 §13.1: If-None-Match decides when present; else If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or etag in tags
+        return etag_matches(if_none_match, etag)
     if_modified_since = request.headers.get("If-Modified-Since")
     if if_modified_since and modified is not None:
         try:
@@ -164,13 +204,13 @@ def _not_modified(etag: str, modified: object) -> bool:
     return False
 
 
-def _paging_links(path: str, description: Description) -> dict[str, str]:
+def _paging_links(root: str, path: str, description: Description) -> dict[str, str]:
     """Link headers to the neighbouring pages of inbound links."""
     links = []
     if description.page < description.pages:
-        links.append(f'<{url_for("home.index")}{path}?page={description.page + 1}>; rel="next"')
+        links.append(f'<{root}{path}?page={description.page + 1}>; rel="next"')
     if description.page > 1:
-        links.append(f'<{url_for("home.index")}{path}?page={description.page - 1}>; rel="prev"')
+        links.append(f'<{root}{path}?page={description.page - 1}>; rel="prev"')
     return {"Link": ", ".join(links)} if links else {}
 
 
