@@ -229,14 +229,29 @@ class Dumps:
             _remove_old_versions(root, keep=directory)
             return directory
 
+    def share(self, other: Dumps) -> None:
+        """Use other's directories (another app of this server, maybe in the parent process): dumps it wrote
+        for a data version are found there instead of written again."""
+        with self._lock:
+            if self._root is None:
+                self._root = other._root_directory()
+            self._current = None
+
     def _root_directory(self) -> Path:
         if self._root is not None:
             return self._root
         if self._temporary is None:
             _remove_orphans(Path(tempfile.gettempdir()))
             self._temporary = Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-"))
-            weakref.finalize(self, shutil.rmtree, self._temporary, True)  # at exit, or when dropped
+            # At exit, or when dropped; only by this process: forked web workers inherit the finalizer, and
+            # one of them exiting must not take the dumps away from the others.
+            weakref.finalize(self, _remove_own, self._temporary, os.getpid())
         return self._temporary
+
+
+def _remove_own(directory: Path, owner: int) -> None:
+    if os.getpid() == owner:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _source(store: Snapshot) -> ox.Store | RemoteSnapshot:

@@ -11,10 +11,13 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -692,3 +695,116 @@ def test_the_search_page_json_is_valid_json(client: FlaskClient) -> None:
     response = client.get("/search.json?q=whale")
     json.loads(response.data)
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+# Start-up: what is computed once per data version is ready before the first request -----------------------
+
+
+def test_warm_up_computes_everything_a_first_request_would_wait_for(tmp_path: Path) -> None:
+    from publisher.serving import warm_up
+
+    settings = load_settings(
+        environ={},
+        overrides={"site_dir": str(ROOT), "base_iri": BASE, "store_path": str(tmp_path / "store")},
+    )
+    app = create_app(settings)
+    try:
+        seconds = warm_up(app)
+        assert {"summary", "VoID statistics", "sitemap", "search index"} <= set(seconds)
+        assert {f"dump {name}" for name in DUMPS} <= set(seconds)
+        written = {path.name for path in (tmp_path / "store" / "dumps").glob("*/cmpkg.*")} & set(DUMPS)
+        assert written == set(DUMPS)  # every dump is on disk before anyone asked for it
+        state = app.extensions[dataset_views.STATE_KEY]
+        for computed in (state.summary, state.statistics, state.sitemap, state.search):
+            assert computed.computed() is not None
+        # A worker's app (its own store of the same data) takes the values over instead of computing them.
+        worker = create_app(settings)
+        try:
+            dataset_views.adopt(worker, app)
+            client = worker.test_client()
+            hits = client.get("/search.json?q=franciscana").get_json()["results"]
+            assert BASE + "cmp/franciscana" in [hit["iri"] for hit in hits]
+            adopted = worker.extensions[dataset_views.STATE_KEY].search.computed()
+            assert adopted is not None
+            assert adopted[1] is state.search.computed()[1]
+            assert (
+                client.get("/dump/cmpkg.ttl").headers["ETag"]
+                == app.test_client().get("/dump/cmpkg.ttl").headers["ETag"]
+            )
+        finally:
+            worker.extensions[STORE_KEY].close()
+    finally:
+        app.extensions[STORE_KEY].close()
+
+
+def test_served_workers_answer_with_everything_computed_at_start_up(tmp_path: Path) -> None:
+    store_path = tmp_path / "store"
+    port = _free_port()
+    env = {**os.environ, "CMPKG_STORE_PATH": str(store_path), "CMPKG_QUERY_WORKERS": "1"}
+    command = [str(Path(sys.executable).parent / "cmpkg"), "--site", str(ROOT), "--base-iri", BASE]
+    command += ["serve", "--workers", "2", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(server, f"http://127.0.0.1:{port}/robots.txt")
+        # Before any dump was asked for, they are written (by the server, before the workers started).
+        assert {path.name for path in (store_path / "dumps").glob("*/cmpkg.*")} >= set(DUMPS)
+        etags = set()
+        for _ in range(6):  # both workers, each with what the server computed
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/dump/cmpkg.nt.gz", timeout=30) as reply:
+                etags.add(reply.headers["ETag"])
+            search = f"http://127.0.0.1:{port}/search.json?q=franciscana"
+            with urllib.request.urlopen(search, timeout=30) as reply:
+                assert BASE + "cmp/franciscana" in [hit["iri"] for hit in json.load(reply)["results"]]
+        assert len(etags) == 1
+    finally:
+        server.terminate()
+        try:
+            _, errors = server.communicate(timeout=20)  # workers of an on-disk store stop at once too
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()
+            raise
+    assert server.returncode == 0, errors
+    assert "caches filled in" in errors
+    assert "Traceback" not in errors
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(server: subprocess.Popen[str], url: str) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise
+            time.sleep(0.3)
+
+
+def test_dumps_can_be_left_to_a_background_thread(tmp_path: Path) -> None:
+    from publisher.serving import warm_up
+
+    settings = load_settings(
+        environ={},
+        overrides={"site_dir": str(ROOT), "base_iri": BASE, "store_path": str(tmp_path / "store")},
+    )
+    app = create_app(settings)
+    try:
+        seconds = warm_up(app, dumps=False)  # as for a remote store, whose dumps take minutes at 1M
+        assert "search index" in seconds
+        assert not [name for name in seconds if name.startswith("dump")]
+        assert not set(DUMPS) & {path.name for path in (tmp_path / "store" / "dumps").glob("*/*")}
+        dataset_views.write_dumps_in_background(app).join(timeout=120)
+        written = {path.name for path in (tmp_path / "store" / "dumps").glob("*/cmpkg.*")} & set(DUMPS)
+        assert written == set(DUMPS)
+        reply = app.test_client().get("/dump/cmpkg.ttl")
+        assert reply.status_code == 200
+        assert (URIRef(BASE + "cmp/franciscana"), None, None) in dump_graph("cmpkg.ttl", reply.data)
+    finally:
+        app.extensions[STORE_KEY].close()

@@ -1,14 +1,18 @@
 """The dataset as a whole: /dump/<file> (the whole graph as files), /void and /.well-known/void (VoID and
 DCAT), /sitemap.xml, /robots.txt and /search (entities by label).
 
-What is computed from the store (dumps, VoID numbers, the sitemap's paths, the search index) is computed once
-per store: on first use, and again after a reload swaps in a new store.
+What is computed from the store (dumps, VoID numbers, the sitemap's paths, the search index, the home page's
+summary) is computed once per store. `cmpkg serve` computes it at start-up (`warm_up`), before any worker
+accepts a request; otherwise, and again after a reload swaps in a new store, on first use.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from urllib.parse import urlencode, urljoin
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -41,7 +46,8 @@ from publisher.remote_store import RemoteSnapshot, RemoteStore, Snapshot
 from publisher.search import SearchIndex, SearchQueryError
 from publisher.sitemap import MAX_URLS, chunks, entity_paths, sitemap_index, url_for_path, urlset
 from publisher.store import EmbeddedStore, ServedStore
-from publisher.views.context import iris, store
+from publisher.summary import Summary, summarise
+from publisher.views.context import STORE_KEY, iris, store
 from publisher.void import PREFIXES, DatasetInfo, DatasetStatistics, dataset_statistics, describe_dataset
 from publisher.void import prefixed_name as void_prefixed_name
 
@@ -53,17 +59,21 @@ SEARCH_JSON = Format("search-json", "JSON", Kind.PAGE, ".json", ("application/js
 SEARCH_FORMATS: tuple[Format, ...] = (HTML, SEARCH_JSON)
 SEARCH_PAGE_SIZE = 20
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class PerStore(Generic[T]):
     """A value computed from the store being served, once per store (so again after a reload).
 
-    The store is held weakly: a store a reload replaced is freed once no request uses it.
+    The store is held weakly: a store a reload replaced is freed once no request uses it. A value computed
+    elsewhere from the same data (another process's store of the same version) can be handed over with
+    `adopt`, so that it is not computed again.
     """
 
     def __init__(self, make: Callable[[Snapshot], T]) -> None:
         self._make = make
         self._value: tuple[weakref.ref[Snapshot], T] | None = None
+        self._adopted: tuple[str, T] | None = None  # (data version, value)
         self._lock = threading.Lock()
 
     def get(self, current: Snapshot) -> T:
@@ -72,8 +82,24 @@ class PerStore(Generic[T]):
             return value[1]
         with self._lock:  # computed once; other requests for it wait rather than compute it again
             if self._value is None or self._value[0]() is not current:
-                self._value = (weakref.ref(current), self._make(current))
+                adopted, self._adopted = self._adopted, None  # used once: a reload's data is computed anew
+                if adopted is not None and current.version and adopted[0] == current.version:
+                    self._value = (weakref.ref(current), adopted[1])
+                else:
+                    self._value = (weakref.ref(current), self._make(current))
             return self._value[1]
+
+    def computed(self) -> tuple[str, T] | None:
+        """The value computed for the store in use, with its data version (None: not computed yet)."""
+        value = self._value
+        current = value[0]() if value is not None else None
+        if value is None or current is None or not current.version:
+            return None
+        return current.version, value[1]
+
+    def adopt(self, other: PerStore[T]) -> None:
+        """Use other's value for a store of the same data version, instead of computing it again."""
+        self._adopted = other.computed()
 
 
 @dataclass
@@ -84,6 +110,7 @@ class DatasetState:
     statistics: PerStore[DatasetStatistics]
     sitemap: PerStore[list[str]]
     search: PerStore[SearchIndex]
+    summary: PerStore[Summary]
 
 
 @blueprint.record_once
@@ -98,6 +125,7 @@ def set_up(state: BlueprintSetupState) -> None:
         statistics=PerStore(lambda current: dataset_statistics(current, names)),
         sitemap=PerStore(lambda current: entity_paths(current, base)),
         search=PerStore(lambda current: SearchIndex.from_store(current, base)),
+        summary=PerStore(lambda current: summarise(current, base)),
     )
     app.add_template_filter(_entity_href, "entity_href")
 
@@ -109,11 +137,85 @@ def _state() -> DatasetState:
 
 def _current() -> Snapshot:
     """The store serving this request (read once: a reload may swap it meanwhile)."""
-    served = store()
-    current = served.current if isinstance(served, ServedStore | RemoteStore) else served
-    if not isinstance(current, EmbeddedStore | RemoteSnapshot):
+    current = _snapshot(store())
+    if current is None:
         abort(_plain(501, "this store does not offer dumps, VoID, sitemap or search"))
     return current
+
+
+def _snapshot(served: object) -> Snapshot | None:
+    current = served.current if isinstance(served, ServedStore | RemoteStore) else served
+    return current if isinstance(current, EmbeddedStore | RemoteSnapshot) else None
+
+
+def summary() -> Summary:
+    """What the home page says the dataset holds, for the store serving this request."""
+    current = _snapshot(store())
+    return summarise(store(), iris().base) if current is None else _state().summary.get(current)
+
+
+# Start-up --------------------------------------------------------------------------------------------------
+
+
+def warm_up(app: Flask, dumps: bool = True) -> dict[str, float]:
+    """Compute what is computed once per store (summary, VoID numbers, sitemap, search index and, with
+    `dumps`, every dump) now, so that no request waits for it: seconds per item. A failure (a remote store
+    that is down) is logged and left for the first request to meet."""
+    current = _snapshot(app.extensions[STORE_KEY])
+    state: DatasetState = app.extensions[STATE_KEY]
+    if current is None:
+        return {}
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("summary", lambda: state.summary.get(current)),
+        ("VoID statistics", lambda: state.statistics.get(current)),
+        ("sitemap", lambda: state.sitemap.get(current)),
+        ("search index", lambda: state.search.get(current)),
+    ]
+    if dumps:
+        steps += [(f"dump {kind.name}", functools.partial(state.dumps.get, current, kind)) for kind in DUMPS]
+    return _timed(steps)
+
+
+def write_dumps_in_background(app: Flask) -> threading.Thread:
+    """Write every dump in a thread of this process, for a store whose dumps take minutes to read (a remote
+    one at 1M triples): the server starts at once, and a request for a dump being written waits for it (the
+    dumps' lock file), as on first use. Workers sharing the dumps' directory write each dump once."""
+
+    def write() -> None:
+        current = _snapshot(app.extensions[STORE_KEY])
+        state: DatasetState = app.extensions[STATE_KEY]
+        if current is not None:
+            _timed(
+                [(f"dump {kind.name}", functools.partial(state.dumps.get, current, kind)) for kind in DUMPS]
+            )
+
+    thread = threading.Thread(target=write, name="cmpkg-dumps", daemon=True)
+    thread.start()
+    return thread
+
+
+def _timed(steps: list[tuple[str, Callable[[], object]]]) -> dict[str, float]:
+    seconds: dict[str, float] = {}
+    for name, step in steps:
+        started = time.perf_counter()
+        try:
+            step()
+        except Exception as error:  # the server still starts; the first request tries again
+            log.warning("start-up: could not compute the %s: %s", name, error)
+            continue
+        seconds[name] = time.perf_counter() - started
+    return seconds
+
+
+def adopt(app: Flask, warmed: Flask) -> None:
+    """Give app (a worker's) what warm_up computed in warmed (the server's) for the same data version."""
+    state: DatasetState = app.extensions[STATE_KEY]
+    done: DatasetState = warmed.extensions[STATE_KEY]
+    state.statistics.adopt(done.statistics)
+    state.sitemap.adopt(done.sitemap)
+    state.search.adopt(done.search)
+    state.summary.adopt(done.summary)
+    state.dumps.share(done.dumps)
 
 
 def _entity_href(iri: str) -> str | None:

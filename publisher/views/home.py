@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from publisher.summary import summarise
-from publisher.views.context import iris, store
+from publisher.views.dataset import summary
 
 blueprint = Blueprint("home", __name__)
 
 
 @blueprint.get("/")
 def index() -> str:
-    return render_template("home.html", summary=summarise(store(), iris().base))
+    return render_template("home.html", summary=summary())
