@@ -63,6 +63,7 @@ test: lint assets
 	$(BIN)/python -m pytest
 
 bench: venv
+	@command -v wrk >/dev/null || { echo "make bench: the load generator wrk is missing (entity pages); install it: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python -m bench.run
 
 clean:
