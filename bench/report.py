@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-SECTION_ORDER = ("machine", "data", "build", "queries", "validation")
+SECTION_ORDER = ("machine", "data", "build", "queries", "validation", "pages", "remote")
 
 
 @dataclass

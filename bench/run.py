@@ -1,6 +1,7 @@
 """`make bench`: build, query and validation figures side by side in one run, with the ratios the issues set.
 
-    python -m bench.run [--sizes 10k,100k,1m] [--only build,queries,validation] [--quick] [--no-write]
+    python -m bench.run [--sizes 10k,100k,1m] [--only build,queries,validation,pages,remote] [--quick]
+                        [--no-write]
 
 Synthetic data (bench.gen, seed 1) is generated into bench/data/ first. Sections that need a part of
 cmpkg that is not built yet say "skipped: why" instead of failing. Results are printed and written into
@@ -22,12 +23,14 @@ from types import FrameType
 from bench.build_bench import build_section
 from bench.common import DATA, ROOT, Options, fmt_s, label
 from bench.gen import default_base, generate, parse_size
+from bench.pages_bench import pages_section
 from bench.query_bench import queries_section
+from bench.remote_bench import remote_section
 from bench.report import Section, Table, machine_section, update_markdown
 from bench.validation_bench import validation_section
 
 DOC = ROOT / "docs" / "performance.md"
-SECTIONS = ("build", "queries", "validation")
+SECTIONS = ("build", "queries", "validation", "pages", "remote")
 
 
 # data ------------------------------------------------------------------------------------------------
@@ -64,9 +67,7 @@ def ensure_data(sizes: list[tuple[str, int]], base: str) -> tuple[dict[int, Path
 def parse_options(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", help="comma-separated sizes [default: 10k,100k,1m; --quick: 10k,100k]")
-    parser.add_argument(
-        "--only", default=",".join(SECTIONS), help="sections to run: build,queries,validation"
-    )
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run: {','.join(SECTIONS)}")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and shorter caps")
     parser.add_argument(
         "--base", default=default_base(), help="base IRI [default: the base_iri setting's default]"
@@ -102,7 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         files, data = ensure_data(options.sizes, options.base)
         sections.append(data)
-        runners = {"build": build_section, "queries": queries_section, "validation": validation_section}
+        runners = {
+            "build": build_section,
+            "queries": queries_section,
+            "validation": validation_section,
+            "pages": pages_section,
+            "remote": remote_section,
+        }
         for name in SECTIONS:
             if name in options.only:
                 print(f"[bench] {name} ...", file=sys.stderr)
