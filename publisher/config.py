@@ -103,6 +103,14 @@ SETTINGS: tuple[Setting, ...] = (
         "the data's version, so a reload never serves a stale page). 0: no cache.",
     ),
     Setting(
+        "warm_up_before_serving",
+        False,
+        "cmpkg serve --workers: fill the caches (summary, VoID, sitemap, search index, dumps) before any "
+        "worker accepts a request, so no request waits for them (start-up then takes about a minute at 1M "
+        "triples). Off: the workers answer at once and fill them in a background thread; a request needing "
+        "one first waits for it.",
+    ),
+    Setting(
         "query_timeout",
         10.0,
         "Seconds a /sparql query may run; past it the query's worker process is killed and the answer is "

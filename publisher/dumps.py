@@ -229,6 +229,12 @@ class Dumps:
             _remove_old_versions(root, keep=directory)
             return directory
 
+    def prepare(self) -> Path:
+        """Create the root directory now: done before a fork, every worker then writes and finds the dumps
+        there (each dump once, the lock files keeping the others waiting)."""
+        with self._lock:
+            return self._root_directory()
+
     def share(self, other: Dumps) -> None:
         """Use other's directories (another app of this server, maybe in the parent process): dumps it wrote
         for a data version are found there instead of written again."""

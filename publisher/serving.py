@@ -6,10 +6,12 @@ shares: a remote store (store_url) is one store behind any number of workers and
 and reaches the workers by fork (copy-on-write), each worker then growing by what it writes.
 
 What is computed once per data version (the home page's summary, VoID numbers, sitemap, search index, the
-dumps, the index of hash IRIs) is computed here too, before any worker accepts a request (`warm_up`): the
-workers inherit it by fork, or adopt it (dumps are files; the rest is handed over for the same version), so
-no request waits on a cold cache. A remote store's dumps, which take minutes to read at 1M triples, are
-written by the workers in the background instead (a request for one waits for it, as on first use). A
+dumps, the index of hash IRIs) is filled by each worker in a background thread as soon as it starts, so the
+server answers at once (a request needing a value not filled yet waits for it, as on first use); the dumps
+are files in one directory, written once for all workers. With the setting warm_up_before_serving, it is
+computed here instead, before any worker accepts a request (`warm_up`): the workers inherit it by fork, or
+adopt it (handed over for the same version), and no request ever waits on a cold cache; a remote store's
+dumps, which take minutes to read at 1M triples, are still written by the workers in the background. A
 stopped worker closes its store and ends at once (`_exit_at_once`).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +78,14 @@ def serve_with_workers(
         "worker_exit": _exit_at_once,
     }
     remote = bool(settings["store_url"])
-    warm_up(checked, dumps=not remote)  # a remote store's dumps take minutes at 1M: written by the workers
+    before = bool(settings["warm_up_before_serving"])
+    if before:
+        warm_up(checked, dumps=not remote)  # a remote store's dumps take minutes at 1M: workers write them
+        if remote:
+            options["post_worker_init"] = _write_dumps_in_background
+    else:
+        options["post_worker_init"] = _fill_caches_in_background
+    dataset.prepare_dumps(checked)  # before the fork: the workers share one directory of dumps
     if in_memory:
         _Workers(lambda: checked, options).run()
         return
@@ -84,9 +94,8 @@ def serve_with_workers(
     def worker_app() -> Flask:
         app = create_app(settings, extra=extra)
         dataset.adopt(app, checked)
-        entity.warm_up(app)  # this worker's own store connection
-        if remote:
-            dataset.write_dumps_in_background(app)
+        if before:
+            entity.warm_up(app)  # this worker's own store connection
         return app
 
     _Workers(worker_app, options).run()
@@ -99,8 +108,22 @@ def warm_up(app: Flask, dumps: bool = True) -> dict[str, float]:
     slowest = sorted(seconds.items(), key=lambda item: -item[1])[:3]
     shown = ", ".join(f"{name} {spent:.1f} s" for name, spent in slowest)
     total = time.perf_counter() - started
-    print(f"cmpkg: caches filled in {total:.1f} s (slowest: {shown})", file=sys.stderr, flush=True)
+    print(
+        f"cmpkg: caches filled in {total:.1f} s by process {os.getpid()} (slowest: {shown})",
+        file=sys.stderr,
+        flush=True,
+    )
     return seconds
+
+
+def _fill_caches_in_background(worker: Any) -> None:
+    """Gunicorn's post_worker_init hook: fill this worker's caches in a thread while it already answers."""
+    threading.Thread(target=warm_up, args=(worker.wsgi,), name="cmpkg-warm-up", daemon=True).start()
+
+
+def _write_dumps_in_background(worker: Any) -> None:
+    """Gunicorn's post_worker_init hook (remote store, caches filled before serving): write the dumps."""
+    dataset.write_dumps_in_background(worker.wsgi)
 
 
 def _exit_at_once(arbiter: object, worker: Any) -> None:

@@ -207,6 +207,12 @@ def _timed(steps: list[tuple[str, Callable[[], object]]]) -> dict[str, float]:
     return seconds
 
 
+def prepare_dumps(app: Flask) -> None:
+    """Create the dumps' directory in this process (before the workers are forked, so they share it)."""
+    state: DatasetState = app.extensions[STATE_KEY]
+    state.dumps.prepare()
+
+
 def adopt(app: Flask, warmed: Flask) -> None:
     """Give app (a worker's) what warm_up computed in warmed (the server's) for the same data version."""
     state: DatasetState = app.extensions[STATE_KEY]
