@@ -26,7 +26,7 @@ from publisher.site import Site
 from publisher.sparql_client import SparqlClient, StoreUnavailableError
 from publisher.store import build_store
 from publisher.turtle import BlankNodeError, normalise_file
-from publisher.validation import SEVERITIES, ValidationSetupError, validate_site
+from publisher.validation import ENGINES, SEVERITIES, ValidationSetupError, validate_site
 from publisher.validation_report import FORMATS as REPORT_FORMATS
 from publisher.validation_report import render, summary
 
@@ -250,6 +250,14 @@ def build(ctx: Context, extra: tuple[Path, ...], store_path: Path | None) -> Non
     metavar="URL",
     help="Validate what the SPARQL store at URL holds instead of the files (read-only).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(list(ENGINES)),
+    default="auto",
+    show_default=True,
+    help="SHACL engine: oxigraph (fast), pyshacl (the reference), auto (oxigraph unless the shapes need "
+    "what only pyshacl supports). --endpoint always uses pyshacl.",
+)
 @pass_context
 @reports_errors
 def validate(
@@ -259,6 +267,7 @@ def validate(
     output_format: str,
     output: Path | None,
     endpoint: str | None,
+    engine: str,
 ) -> None:
     """Validate ontology + data (+ EXTRA files or directories) against shapes/.
 
@@ -272,7 +281,7 @@ def validate(
             raise click.UsageError("EXTRA files and --endpoint exclude each other")
         report = validate_store(ctx.site, ctx.iris, open_remote_store(ctx.settings, endpoint).current)
     else:
-        report = validate_site(ctx.site, ctx.iris, list(extra))
+        report = validate_site(ctx.site, ctx.iris, list(extra), engine=engine)
     text = render(report, output_format, ctx.iris.base, threshold)
     if output is None:
         click.echo(text, nl=False)

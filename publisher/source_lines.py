@@ -9,17 +9,25 @@ gives the file.
 
 A resource described in several files (a plan item in its plan and in data/carry-over.ttl) is located in
 the file that gives its rdf:type, where it is defined.
+
+SourceIndex indexes every subject of the graphs as they are loaded; LazySourceIndex, for data that is never
+loaded as an rdflib graph, reads the files again only for the resources a report names (N-Triples line by
+line, other formats parsed by Oxigraph), and gives the same answers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
+
+from publisher.rdf_files import RdfFile, read_quads
 
 LINE_FORMATS = {".ttl", ".trig", ".nt", ".nq"}
 _PREFIX = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
@@ -27,6 +35,7 @@ _BASE = re.compile(r"^\s*(?:@base|BASE)\s+<([^>]*)>", re.IGNORECASE)
 _TERM = re.compile(r"(<[^>\s]*>|(?:[A-Za-z][\w.-]*)?:(?:[^\s;,()\[\]\\]|\\.)*)")
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
+_NT_TYPE = f"<{RDF.type}>"
 
 
 @dataclass(frozen=True)
@@ -114,3 +123,87 @@ class SourceIndex:
             return None
         typed_in = self._typed_in.get(iri, [])
         return next((loc for loc in locations if loc.path in typed_in), locations[0])
+
+    def locate_many(self, iris: Iterable[str]) -> dict[str, Location]:
+        """Where each of the resources is defined (those found in no file are left out)."""
+        return {iri: location for iri in iris if (location := self.locate(iri)) is not None}
+
+
+class LazySourceIndex:
+    """SourceIndex's answers for files that were loaded elsewhere (into Oxigraph): found when asked."""
+
+    def __init__(self, paths: Iterable[Path], base: str) -> None:
+        self.paths = list(paths)
+        self.base = base
+
+    def locate(self, iri: str) -> Location | None:
+        return self.locate_many([iri]).get(iri)
+
+    def locate_many(self, iris: Iterable[str]) -> dict[str, Location]:
+        wanted = set(iris)
+        if not wanted:
+            return {}
+        described: dict[str, list[Location]] = {}
+        typed: dict[str, set[Path]] = {}
+        for path in self.paths:
+            if path.suffix.lower() == ".nt":
+                lines, typed_here = _scan_ntriples(path, wanted)
+                subjects = set(lines)
+            else:
+                subjects, typed_here = _subjects_of(path, self.base, wanted)
+                lines = {}
+                if subjects and path.suffix.lower() in LINE_FORMATS:
+                    try:
+                        lines = subject_lines(path.read_text(encoding="utf-8"), self.base)
+                    except (OSError, UnicodeDecodeError):
+                        lines = {}
+            for iri in sorted(subjects):
+                described.setdefault(iri, []).append(Location(path, lines.get(iri)))
+            for iri in typed_here:
+                typed.setdefault(iri, set()).add(path)
+        located = {}
+        for iri, locations in described.items():
+            typed_in = typed.get(iri, set())
+            located[iri] = next((loc for loc in locations if loc.path in typed_in), locations[0])
+        return located
+
+
+def _scan_ntriples(path: Path, wanted: set[str]) -> tuple[dict[str, int], set[str]]:
+    """The first line of each wanted subject in an N-Triples file, and which of them it types."""
+    lines: dict[str, int] = {}
+    typed: set[str] = set()
+    wanted_bytes = {iri.encode("utf-8") for iri in wanted}
+    rdf_type = _NT_TYPE.encode()
+    try:
+        with path.open("rb") as text:
+            for number, line in enumerate(text, start=1):
+                if line[:1] != b"<":
+                    continue
+                end = line.find(b">")
+                subject = line[1:end]
+                if subject not in wanted_bytes:
+                    if b"\\" not in subject:
+                        continue
+                    subject = _unescape_iri(subject.decode("utf-8")).encode("utf-8")
+                    if subject not in wanted_bytes:
+                        continue
+                iri = subject.decode("utf-8")
+                lines.setdefault(iri, number)
+                if line[end + 1 :].lstrip().startswith(rdf_type):
+                    typed.add(iri)
+    except (OSError, UnicodeDecodeError):
+        return {}, set()
+    return lines, typed
+
+
+def _subjects_of(path: Path, base: str, wanted: set[str]) -> tuple[set[str], set[str]]:
+    """The wanted IRIs that are subjects in the file, and those it gives an rdf:type."""
+    subjects: set[str] = set()
+    typed: set[str] = set()
+    for quad in read_quads(RdfFile(path, path.name), base, None):
+        subject = quad.subject
+        if isinstance(subject, ox.NamedNode) and subject.value in wanted:
+            subjects.add(subject.value)
+            if quad.predicate.value == str(RDF.type):
+                typed.add(subject.value)
+    return subjects, typed

@@ -1,21 +1,25 @@
 """SHACL validation of the project's graph (ontology + data + extra files) against shapes/.
 
-pySHACL is the reference engine. An engine is one function from the data graph and the shapes graph to a
-SHACL validation report graph (`Engine`); everything after it (labels, file:line, the output formats) reads
-only that report graph. So a faster engine, for instance one that runs each SPARQL-based constraint once
-over all its focus nodes on Oxigraph instead of once per focus node, can replace or complement pySHACL as
-long as it yields the same report graph, and tests can compare the two on the same data.
+An engine is one function from the data graph and the shapes graph to a SHACL validation report graph
+(`Engine`); everything after it (labels, file:line, the output formats) reads only that report graph.
+pySHACL is the reference engine. The default engine (publisher.shacl, "oxigraph") compiles the shapes to
+set-based SPARQL queries run once over all focus nodes on Oxigraph and yields the same report graph; for
+files it parses the data straight into an Oxigraph store and never builds an rdflib graph of it. With
+engine "auto" (the default) a shapes graph the fast engine cannot compile falls back to pySHACL, with a
+one-line notice.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from pyshacl import validate as pyshacl_validate
 from pyshacl.errors import ReportableRuntimeError
 from rdflib import Graph, Literal, URIRef
@@ -27,7 +31,14 @@ from rdflib.term import Node
 
 from publisher.iris import Iris
 from publisher.namespaces import SH
-from publisher.rdf_files import rdf_files_in, read_graph
+from publisher.rdf_files import rdf_files_in, read_graph, to_rdflib
+from publisher.shacl import (
+    InvalidShapes,
+    OxigraphEngine,
+    UnsupportedShapes,
+    compile_shapes,
+    load_store,
+)
 from publisher.shapes_graph import (
     Shapes,
     ShapesError,
@@ -36,11 +47,14 @@ from publisher.shapes_graph import (
     read_shapes,
 )
 from publisher.site import Site
-from publisher.source_lines import SourceIndex, display_path
+from publisher.source_lines import LazySourceIndex, SourceIndex, display_path
 
 __all__ = [
+    "ENGINES",
     "SEVERITIES",
     "Engine",
+    "EngineUnsupported",
+    "OxigraphEngine",
     "PreparedQueryGraph",
     "PyshaclEngine",
     "Report",
@@ -51,6 +65,7 @@ __all__ = [
     "load_graph",
     "load_shapes",
     "pyshacl_engine",
+    "select_engine",
     "validate_graph",
     "validate_site",
 ]
@@ -60,6 +75,13 @@ SEVERITY_RANK = {SH.Info: 0, SH.Warning: 1, SH.Violation: 2}
 
 Engine = Callable[[Graph, Graph], Graph]
 """(data graph, shapes graph) -> SHACL validation report graph."""
+
+ENGINES = ("auto", "oxigraph", "pyshacl")
+"""The engines `cmpkg validate --engine` offers: auto is the fast engine, or pySHACL where it cannot go."""
+
+
+class EngineUnsupported(ValidationSetupError):
+    """The fast engine was asked for by name but cannot compile these shapes."""
 
 
 @dataclass(frozen=True)
@@ -225,13 +247,47 @@ def load_shapes(paths: Iterable[Path], iris: Iris) -> Graph:
     return read_shapes(paths, iris).graph
 
 
+def _notice_on_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def select_engine(
+    engine: Engine | str, shapes: Graph, notice: Callable[[str], None] = _notice_on_stderr
+) -> Engine:
+    """The engine to run: one of ENGINES by name (auto: the fast one unless the shapes need pySHACL)."""
+    if not isinstance(engine, str):
+        return engine
+    if engine not in ENGINES:
+        raise ValidationSetupError(f"unknown validation engine {engine!r} (known: {', '.join(ENGINES)})")
+    if engine == "pyshacl":
+        return PyshaclEngine()
+    try:
+        targets = compile_shapes(shapes)
+    except InvalidShapes as error:
+        if engine == "oxigraph":
+            raise ShapesError(f"the shapes cannot be applied: {error}") from None
+        return PyshaclEngine()  # which reports what is wrong, with the link to the spec
+    except UnsupportedShapes as error:
+        if engine == "oxigraph":
+            raise EngineUnsupported(
+                f"the oxigraph engine cannot validate these shapes: {error}; use --engine pyshacl or auto"
+            ) from None
+        notice(f"cmpkg validate: the fast engine does not compile these shapes ({error}); using pySHACL")
+        return PyshaclEngine()
+    return OxigraphEngine((shapes, targets))
+
+
 def validate_site(
-    site: Site, iris: Iris, extra: Iterable[Path] = (), engine: Engine = pyshacl_engine
+    site: Site,
+    iris: Iris,
+    extra: Iterable[Path] = (),
+    engine: Engine | str = "auto",
+    notice: Callable[[str], None] = _notice_on_stderr,
 ) -> Report:
     """Validate ontology + data (+ extra files or directories) against the shapes in shapes/.
 
     Raises ValidationSetupError (a ShapesError for the shapes) when validation cannot be trusted to mean
-    anything: no shapes, unusable shapes, no data.
+    anything: no shapes, unusable shapes, no data; EngineUnsupported when engine "oxigraph" cannot be used.
     """
     shape_files = site.shape_files()
     if not shape_files:
@@ -241,6 +297,9 @@ def validate_site(
     if not data_files:
         raise ValidationSetupError(f"{site.data_dir}: no data files (*.ttl) to validate")
     shapes = read_shapes(shape_files, iris)
+    chosen = select_engine(engine, shapes.graph, notice)
+    if isinstance(chosen, OxigraphEngine):
+        return _validate_files_on_oxigraph(site, iris, shapes, data_files, chosen)
     index = SourceIndex()
     ontology, _ = load_data(site.ontology_files(), iris, index)
     data, triples = load_data(data_files, iris, index)
@@ -250,7 +309,23 @@ def validate_site(
     data += ontology
     check_shapes(shapes, data, site.shapes_dir)
     files = [display_path(p) for p in site.ontology_files() + data_files]
-    return validate_graph(data, shapes, index, engine, files)
+    return validate_graph(data, shapes, index, chosen, files)
+
+
+def _validate_files_on_oxigraph(
+    site: Site, iris: Iris, shapes: Shapes, data_files: list[Path], engine: OxigraphEngine
+) -> Report:
+    """The fast path: the files parsed into an Oxigraph store, file:line found only for result focus nodes."""
+    store = load_store(data_files, iris.base)
+    if len(store) == 0:
+        names = ", ".join(display_path(p) for p in data_files)
+        raise ValidationSetupError(f"no data: the data files hold no triples ({names})")
+    load_store(site.ontology_files(), iris.base, store)
+    check_shapes(shapes, store, site.shapes_dir)
+    report_graph = engine.validate_store(store, shapes.graph)
+    index = LazySourceIndex(site.ontology_files() + data_files, iris.base)
+    files = [display_path(p) for p in site.ontology_files() + data_files]
+    return read_report(report_graph, lambda focus: _store_label(store, focus), index, files)
 
 
 def validate_graph(
@@ -263,18 +338,31 @@ def validate_graph(
     """Validate a graph and read the results, with labels and source locations, from the report graph."""
     shapes_graph = shapes.graph if isinstance(shapes, Shapes) else shapes
     report_graph = engine(data, shapes_graph)
+    return read_report(report_graph, lambda focus: _label(data, focus), index, files)
+
+
+def read_report(
+    report_graph: Graph,
+    label: Callable[[Node], str | None],
+    index: SourceIndex | LazySourceIndex | None = None,
+    files: list[str] | None = None,
+) -> Report:
+    """The results of a report graph, with the label and the source location of each focus node."""
     report = Report(graph=report_graph, files=list(files or []))
-    for node in _result_nodes(report_graph):
+    nodes = _result_nodes(report_graph)
+    focus_iris = {str(f) for n in nodes if isinstance(f := report_graph.value(n, SH.focusNode), URIRef)}
+    locations = index.locate_many(focus_iris) if index is not None else {}
+    for node in nodes:
         focus = report_graph.value(node, SH.focusNode)
         if focus is None:
             continue
-        location = index.locate(str(focus)) if index is not None and isinstance(focus, URIRef) else None
+        location = locations.get(str(focus)) if isinstance(focus, URIRef) else None
         path = report_graph.value(node, SH.resultPath)
         shape = report_graph.value(node, SH.sourceShape)
         report.results.append(
             Result(
                 focus=str(focus),
-                label=_label(data, focus),
+                label=label(focus),
                 path=str(path) if path is not None else None,
                 value=report_graph.value(node, SH.value),
                 message=" ".join(str(m) for m in report_graph.objects(node, SH.resultMessage)),
@@ -299,7 +387,18 @@ def _result_nodes(report_graph: Graph) -> list[Node]:
 
 
 def _label(data: Graph, focus: Node) -> str | None:
-    labels = [label for label in data.objects(focus, RDFS.label) if isinstance(label, Literal)]
+    return _choose_label([label for label in data.objects(focus, RDFS.label) if isinstance(label, Literal)])
+
+
+def _store_label(store: ox.Store, focus: Node) -> str | None:
+    if not isinstance(focus, URIRef):
+        return None
+    quads = store.quads_for_pattern(ox.NamedNode(str(focus)), ox.NamedNode(str(RDFS.label)), None)
+    labels = [to_rdflib(q.object) for q in quads]
+    return _choose_label([label for label in labels if isinstance(label, Literal)])
+
+
+def _choose_label(labels: list[Literal]) -> str | None:
     english = [label for label in labels if label.language == "en"]
     chosen = english or labels
     return str(chosen[0]) if chosen else None
