@@ -7,7 +7,8 @@ Each task runs in its own interpreter so that its peak memory (VmHWM) is its own
 - build-pyoxigraph: the file alone into an in-memory pyoxigraph store with Store.load (the floor)
 - build-rdflib: the file alone with rdflib Graph.parse
 - validate-pyshacl: plain pySHACL on ontology + data + FILE, parsed with rdflib, against shapes/
-- validate-cmpkg: what `cmpkg validate FILE` runs (publisher.validation)
+- validate-cmpkg: what `cmpkg validate FILE` runs (publisher.validation, default engine: cmpkg's own,
+  publisher.shacl on Oxigraph); ARG may name another engine (auto, oxigraph, pyshacl)
 - rdflib-worker: load ontology/, data/, shapes/ and FILE into an rdflib Dataset (a graph per file, union
   default graph), then answer {"query", "cap"} JSON lines on stdin with {"seconds", "rows"} or
   {"timeout": true}; a query is stopped after cap seconds.
@@ -138,17 +139,19 @@ def validate_pyshacl(base: str, file: Path) -> dict[str, Any]:
     }
 
 
-def validate_cmpkg(base: str, file: Path) -> dict[str, Any]:
+def validate_cmpkg(base: str, file: Path, engine: str = "auto") -> dict[str, Any]:
     from publisher import validation
     from publisher.iris import Iris
     from publisher.site import Site
 
+    notices: list[str] = []
     started = time.perf_counter()
-    report = validation.validate_site(Site(ROOT), Iris(base), [file])
+    report = validation.validate_site(Site(ROOT), Iris(base), [file], engine=engine, notice=notices.append)
     seconds = time.perf_counter() - started
     keys = [(r.focus, r.path or "", str(r.severity), shape_key(r.shape)) for r in report.results]
     return {
         "seconds": seconds,
+        "engine": "pyshacl (fallback)" if notices else engine,
         "violations": len(report.violations),
         "warnings": len(report.warnings),
         "digest": result_digest(keys),
