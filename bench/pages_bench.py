@@ -47,7 +47,6 @@ class PagesServer(CmpkgServer):
 
     def environment(self) -> dict[str, str]:
         environment = super().environment()
-        environment["CMPKG_WARM_UP_BEFORE_SERVING"] = "true"  # measured warm, not while the caches fill
         if self.rendered:
             environment["CMPKG_PAGE_CACHE_MB"] = "0"
         return environment
