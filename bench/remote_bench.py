@@ -168,7 +168,11 @@ class CmpkgRemote(Server):
         return [str(BIN / "cmpkg"), "--site", str(ROOT), "--base-iri", self.base, *serve]
 
     def environment(self) -> dict[str, str]:
-        return {**os.environ, "CMPKG_QUERY_TIMEOUT": str(STORE_TIMEOUT_S)}
+        return {
+            **os.environ,
+            "CMPKG_QUERY_TIMEOUT": str(STORE_TIMEOUT_S),
+            "CMPKG_WARM_UP_BEFORE_SERVING": "true",
+        }
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
