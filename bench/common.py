@@ -64,9 +64,22 @@ def label(size: int) -> str:
 # child processes -------------------------------------------------------------------------------------
 def measure(task: str, base: str, file: Path, cap: float, *extra: str) -> dict[str, Any]:
     """Run one bench.measure task in a fresh interpreter; its JSON answer, or {"timeout"/"error": ...}."""
-    command = [sys.executable, "-m", "bench.measure", task, base, str(file), *extra]
+    return json_from_child([sys.executable, "-m", "bench.measure", task, base, str(file), *extra], cap)
+
+
+def json_from_child(
+    command: list[str], cap: float, environment: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run a bench child process for at most `cap` seconds; the last JSON line it printed, or
+    {"timeout": True} / {"error": its last line of stderr}."""
     with subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        start_new_session=True,
     ) as process:
         try:
             out, err = process.communicate(timeout=cap)

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from bench.common import ROOT, Options, fmt_ms, fmt_s, label, ratio, yes
+from bench.common import ROOT, Options, fmt_ms, fmt_s, json_from_child, label, ratio, yes
 from bench.load import LoadGeneratorMissing, LoadResult, parse_wrk, run_wrk, wrk_available
 from bench.queries import Query, load_queries
 from bench.report import Section, Table
@@ -111,29 +111,7 @@ def push_in_child(server: Any, base: str, file: Path, cap: float) -> dict[str, A
     }
     command = [sys.executable, "-m", "bench.remote_bench", "push", json.dumps(location), base, str(file)]
     environment = {**os.environ, "BENCH_STORE_PASSWORD": server.password}
-    with subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-        start_new_session=True,
-    ) as process:
-        try:
-            out, err = process.communicate(timeout=cap)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            return {"timeout": True}
-        except BaseException:
-            process.kill()
-            raise
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    if not lines:
-        return {"error": (err.strip().splitlines() or ["no output"])[-1][:200]}
-    answer: dict[str, Any] = json.loads(lines[-1])
-    return answer
+    return json_from_child(command, cap, environment)
 
 
 def push_main(location_json: str, base: str, file: str) -> None:
