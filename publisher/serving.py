@@ -73,6 +73,9 @@ def serve_with_workers(
         "preload_app": in_memory,  # build the in-memory store once, before the fork
         "accesslog": None,
         "errorlog": "-",
+        # A GET /sparql?query=... line may be as long as max_request_bytes allows (cmpkg answers 414 past
+        # it, with a message); gunicorn's own limit (4094 bytes) would refuse a long query first.
+        "limit_request_line": 0,
         # Gunicorn's control socket is one file per user: two cmpkg servers would fight over it.
         "control_socket_disable": True,
         "worker_exit": _exit_at_once,

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -767,6 +768,11 @@ def test_served_workers_answer_with_everything_computed_at_start_up(tmp_path: Pa
             with urllib.request.urlopen(search, timeout=30) as reply:
                 assert BASE + "cmp/franciscana" in [hit["iri"] for hit in json.load(reply)["results"]]
         assert len(etags) == 1
+        # A long query by GET (here 6 kB; gunicorn alone stops at 4 kB) reaches the endpoint.
+        padding = "#" + "x" * 6000 + "\n"
+        long_query = urllib.parse.urlencode({"query": padding + "ASK { ?s ?p ?o }"})
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/sparql?{long_query}", timeout=30) as reply:
+            assert json.load(reply)["boolean"] is True
     finally:
         server.terminate()
         try:
