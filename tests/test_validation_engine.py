@@ -23,7 +23,8 @@ from bench.gen import generate
 from publisher.cli import main
 from publisher.iris import Iris
 from publisher.namespaces import SH
-from publisher.shacl import UnsupportedShapes, compile_shapes
+from publisher.shacl import UnsupportedShapes, compile_shapes, validate_store
+from publisher.shacl.store import store_from_graph
 from publisher.site import Site
 from publisher.source_lines import LazySourceIndex, SourceIndex
 from publisher.validation import ENGINES, OxigraphEngine, Report, load_data, pyshacl_engine, validate_site
@@ -68,6 +69,18 @@ def test_both_engines_give_the_same_report_graph_on_10k_synthetic_triples(synthe
     from_files = validate_site(site, iris, [synthetic], engine="oxigraph")
     assert isomorphic(from_files.graph, reference)
     assert results(reference) == len(from_files.results) > 0
+
+
+def test_validating_on_several_threads_reports_what_one_thread_does(synthetic: Path) -> None:
+    # Each target is validated on a thread of its own, into a scratch graph the threads share.
+    site, iris = Site(ROOT), Iris(BASE)
+    data, _ = load_data(site.ontology_files() + site.data_files() + [synthetic], iris)
+    one = validate_store(store_from_graph(data), shapes().graph, threads=1)
+    store = store_from_graph(data)
+    several = validate_store(store, shapes().graph, threads=4)
+    assert results(one) > 0
+    assert isomorphic(one, several)
+    assert len(store) == len(data)  # the scratch graph is gone
 
 
 def comparable(report: Report) -> list[tuple[object, ...]]:

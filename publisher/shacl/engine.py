@@ -3,11 +3,18 @@
 The focus nodes of each targeted shape are computed once, by SPARQL updates, into a scratch named graph
 (FOCUS_GRAPH); every constraint query then joins with them there. The data stays in the default graph,
 which is all the constraint queries see.
+
+Oxigraph evaluates queries outside the GIL, so the targets are validated on a few threads at once, each
+into its own ReportBuilder; their results are joined in the targets' order, so the report does not depend
+on which thread finished first.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
 import pyoxigraph as ox
@@ -43,28 +50,57 @@ class OxigraphEngine:
         return validate_store(store, shapes)
 
 
-def validate_store(store: ox.Store, shapes: Graph, targets: list[Target] | None = None) -> Graph:
+def validate_store(
+    store: ox.Store, shapes: Graph, targets: list[Target] | None = None, threads: int | None = None
+) -> Graph:
     """The SHACL validation report of the store's default graph, as pySHACL would give it."""
     targets = compile_shapes(shapes) if targets is None else targets
-    report = ReportBuilder(shapes, store)
+    threads = threads or default_threads()
     statistics = PredicateStatistics(store)
-    multi_valued = MultiValued(store, _allowed_once(targets))
+    report = ReportBuilder(shapes, store)
     try:
-        for index, target in enumerate(targets):
-            key = f"<{FOCUS_OF}/{index}>"
-            _select_focus_nodes(store, target, key)
-            focus = f"GRAPH <{FOCUS_GRAPH}> {{ {key} <{FOCUS_OF}> ?this }}"
-            shapes_here = [target.shape, *target.shape.properties]
-            counted_together = [s for s in shapes_here if isinstance(s.path, URIRef) and _has_counts(s)]
-            _counts_by_predicate(store, counted_together, focus, report, multi_valued)
-            for shape in shapes_here:
-                if shape not in counted_together:
-                    _counts(store, shape, focus, report)
-                _run_shape(store, shape, focus, report, statistics)
-            _closed(store, target, focus, report, statistics)
+        with ThreadPoolExecutor(threads, thread_name_prefix="cmpkg-shacl") as pool:
+            # Submitted first, so it runs before any target can wait for it.
+            multi_valued = pool.submit(MultiValued, store, _allowed_once(targets))
+            parts = [
+                pool.submit(_validate_target, store, shapes, target, index, statistics, multi_valued)
+                for index, target in enumerate(targets)
+            ]
+            for part in parts:
+                report.extend(part.result())
     finally:
         store.remove_graph(ox.NamedNode(FOCUS_GRAPH))
     return report.graph()
+
+
+def default_threads() -> int:
+    """One thread per core the process may use, at most 4."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+def _validate_target(
+    store: ox.Store,
+    shapes: Graph,
+    target: Target,
+    index: int,
+    statistics: PredicateStatistics,
+    multi_valued: Future[MultiValued],
+) -> ReportBuilder:
+    """Every constraint of one targeted shape and its property shapes, over its focus nodes."""
+    report = ReportBuilder(shapes, store)
+    key = f"<{FOCUS_OF}/{index}>"
+    _select_focus_nodes(store, target, key)
+    focus = f"GRAPH <{FOCUS_GRAPH}> {{ {key} <{FOCUS_OF}> ?this }}"
+    shapes_here = [target.shape, *target.shape.properties]
+    counted_together = [s for s in shapes_here if isinstance(s.path, URIRef) and _has_counts(s)]
+    _counts_by_predicate(store, counted_together, focus, report, multi_valued)
+    for shape in shapes_here:
+        if shape not in counted_together:
+            _counts(store, shape, focus, report)
+        _run_shape(store, shape, focus, report, statistics)
+    _closed(store, target, focus, report, statistics)
+    return report
 
 
 class PredicateStatistics:
@@ -72,6 +108,7 @@ class PredicateStatistics:
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
+        self.lock = threading.Lock()  # the targets' threads share the counts; each is counted once
         self.counted: dict[str, tuple[int, int, int]] = {}
         self.triples: dict[str, int] | None = None
         self.types_of: dict[str, set[str]] | None = None
@@ -87,12 +124,14 @@ class PredicateStatistics:
 
     def subject_types(self, predicate: str) -> set[str]:
         """The rdf:types of the subjects of the predicate (all predicates in one pass, when first asked)."""
-        if self.types_of is None:
-            self.types_of = {}
-            query = "SELECT DISTINCT ?p ?type WHERE { ?s rdf:type ?type . ?s ?p ?o }"
-            for row in _solutions(self.store, query):
-                predicate_iri = cast(ox.NamedNode, row["p"]).value
-                self.types_of.setdefault(predicate_iri, set()).add(str(row["type"]))
+        with self.lock:
+            if self.types_of is None:
+                types_of: dict[str, set[str]] = {}
+                query = "SELECT DISTINCT ?p ?type WHERE { ?s rdf:type ?type . ?s ?p ?o }"
+                for row in _solutions(self.store, query):
+                    predicate_iri = cast(ox.NamedNode, row["p"]).value
+                    types_of.setdefault(predicate_iri, set()).add(str(row["type"]))
+                self.types_of = types_of
         return self.types_of.get(predicate, set())
 
     def subclasses(self, classes: list[Node]) -> set[str]:
@@ -111,14 +150,19 @@ class PredicateStatistics:
 
     def predicates(self) -> dict[str, int]:
         """Every predicate the data uses, with its number of triples (one pass over the data)."""
-        if self.triples is None:
-            rows = _solutions(self.store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
-            self.triples = {
-                cast(ox.NamedNode, row["p"]).value: int(cast(ox.Literal, row["n"]).value) for row in rows
-            }
+        with self.lock:
+            if self.triples is None:
+                rows = _solutions(self.store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
+                self.triples = {
+                    cast(ox.NamedNode, row["p"]).value: int(cast(ox.Literal, row["n"]).value) for row in rows
+                }
         return self.triples
 
     def __call__(self, predicate: str) -> tuple[int, int, int]:
+        with self.lock:
+            return self._counted(predicate)
+
+    def _counted(self, predicate: str) -> tuple[int, int, int]:
         if predicate not in self.counted:
             query = (
                 "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?s) AS ?s_) (COUNT(DISTINCT ?o) AS ?o_) "
@@ -170,7 +214,11 @@ def _has_counts(shape: Shape) -> bool:
 
 
 def _counts_by_predicate(
-    store: ox.Store, shapes: list[Shape], focus: str, report: ReportBuilder, multi_valued: MultiValued
+    store: ox.Store,
+    shapes: list[Shape],
+    focus: str,
+    report: ReportBuilder,
+    multi_valued: Future[MultiValued],
 ) -> None:
     """sh:minCount and sh:maxCount of the shapes whose path is one predicate, in a few queries for them all:
     the focus nodes with two values where at most one is allowed (a self-join, cheaper than counting), with
@@ -182,7 +230,7 @@ def _counts_by_predicate(
         by_predicate.setdefault(sparql_term(cast(URIRef, shape.path)), []).append(shape)
     pairs = [p for p, sharing in by_predicate.items() if all(_at_most_one(s) for s in sharing)]
     limited = [p for p in pairs if any(s.max_count is not None for s in by_predicate[p])]
-    candidates = [(subject, p) for p in limited for subject in multi_valued.of(p)]
+    candidates = [(subject, p) for p in limited for subject in multi_valued.result().of(p)]
     for subject, predicate in _in_focus(store, candidates, focus):
         _report_count(by_predicate[predicate], subject, 2, report)
     tests = []

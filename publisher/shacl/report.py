@@ -62,6 +62,11 @@ class ReportBuilder:
         if shape.severity not in ALLOWED_SEVERITIES:
             self.conforms = False
 
+    def extend(self, other: ReportBuilder) -> None:
+        """Add the results another builder (of the same shapes and store) collected."""
+        self.results.extend(other.results)
+        self.conforms = self.conforms and other.conforms
+
     def add_sparql(self, shape: Shape, constraint: SparqlConstraint, rows: ox.QuerySolutions) -> None:
         names = [v.value for v in rows.variables]
         seen: set[tuple[Node | None, ...]] = set()
