@@ -14,7 +14,6 @@ to a worker would be most of its time.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import faulthandler
 import os
 import resource
@@ -36,6 +35,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from publisher.formats import FORMATS_BY_NAME
+from publisher.heap import give_back_freed_memory
 from publisher.query_execution import (
     Answer,
     QueryError,
@@ -154,14 +154,7 @@ def _serve(store: ox.Store, conn: Connection) -> None:
             reply = ("error", QueryFailedError(f"the query failed: {type(error).__name__}: {error}"))
         conn.send(reply)
         if time.monotonic() - started >= TRIM_AFTER_SECONDS:
-            _give_back_memory()
-
-
-def _give_back_memory() -> None:
-    """Return the heap a big query freed to the system (glibc keeps it otherwise): an idle worker then holds
-    little more than the store, however large the answers it gave before."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+            give_back_freed_memory()  # an idle worker holds little more than the store
 
 
 def _limit_memory(memory_mb: int) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from publisher.packed import PackedStrings
 from publisher.store import Store
 
 MAX_URLS = 50_000
@@ -19,13 +20,13 @@ NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _SAFE = "/:@!$&'()*+,;=-._~%"
 
 
-def entity_paths(store: Store, base: str) -> list[str]:
+def entity_paths(store: Store, base: str) -> PackedStrings:
     """The local path of every entity page, each once, sorted."""
     literal = '"' + base.replace("\\", "\\\\").replace('"', '\\"') + '"'
     rows = store.query(
         f"SELECT DISTINCT ?s {{ ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), {literal})) }}"
     )
-    return sorted({row["s"].value[len(base) :].split("#", 1)[0] for row in rows})
+    return PackedStrings(sorted({row["s"].value[len(base) :].split("#", 1)[0] for row in rows}))
 
 
 def chunks(paths: Sequence[str], size: int = MAX_URLS) -> list[Sequence[str]]:

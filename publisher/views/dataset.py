@@ -38,9 +38,11 @@ from flask.blueprints import BlueprintSetupState
 from publisher.config import Settings
 from publisher.dumps import DUMPS, DUMPS_BY_NAME, Dumps
 from publisher.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format, Kind, by_suffix, negotiate
+from publisher.heap import give_back_freed_memory
 from publisher.iris import Iris
 from publisher.links import href_for
 from publisher.namespaces import EXTERNAL_PREFIXES
+from publisher.packed import PackedStrings
 from publisher.query_execution import serialize_triples
 from publisher.remote_store import RemoteSnapshot, RemoteStore, Snapshot
 from publisher.search import SearchIndex, SearchQueryError
@@ -108,7 +110,7 @@ class DatasetState:
 
     dumps: Dumps
     statistics: PerStore[DatasetStatistics]
-    sitemap: PerStore[list[str]]
+    sitemap: PerStore[PackedStrings]
     search: PerStore[SearchIndex]
     summary: PerStore[Summary]
 
@@ -204,6 +206,7 @@ def _timed(steps: list[tuple[str, Callable[[], object]]]) -> dict[str, float]:
             log.warning("start-up: could not compute the %s: %s", name, error)
             continue
         seconds[name] = time.perf_counter() - started
+        give_back_freed_memory()  # what the step's queries and temporary objects took is not kept
     return seconds
 
 
