@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from bench.common import DATA, ROOT, Options, Timing, fmt_mb, fmt_s, label, ratio, yes
 from bench.queries import Query, load_queries
 from bench.report import Section, Table
-from bench.servers import CmpkgServer, OxigraphServer, Server, ServerError, write_dataset
+from bench.servers import CmpkgServer, Connection, OxigraphServer, Server, ServerError, write_dataset
 
 
 class QueryFailed(RuntimeError):
@@ -30,39 +30,18 @@ class HttpClient:
 
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.connection: http.client.HTTPConnection | None = None
+        self.connection = Connection(server.port, timeout=900)
 
     def run(self, query: Query) -> tuple[float, int]:
         """Seconds to the last byte of the answer, and its rows; up to 3 tries on a dropped connection."""
         target = f"{self.server.path}?{urlencode({'query': query.text})}"
-        for attempt in range(1, 4):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=900)
-            try:
-                started = time.perf_counter()
-                self.connection.request("GET", target, headers={"Accept": query.accept})
-                response = self.connection.getresponse()
-                body = response.read()
-                seconds = time.perf_counter() - started
-            except (http.client.HTTPException, OSError):
-                self.close()
-                if attempt == 3:
-                    raise
-                continue
-            if response.will_close:
-                self.close()
-            if response.status == 500 and b"temporarily unavailable" in body and attempt < 3:
-                time.sleep(0.5)  # the Oxigraph server could not start a thread (EAGAIN): transient
-                continue
-            if response.status != 200:
-                raise QueryFailed(f"HTTP {response.status}: {body[:160].decode('utf-8', 'replace')}")
-            return seconds, count_rows(body, query)
-        raise AssertionError("unreachable")
+        status, body = self.connection.send("GET", target, query.accept)
+        if status != 200:
+            raise QueryFailed(f"HTTP {status}: {body[:160].decode('utf-8', 'replace')}")
+        return self.connection.seconds, count_rows(body, query)
 
     def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+        self.connection.close()
 
 
 def count_rows(body: bytes, query: Query) -> int:

@@ -42,7 +42,7 @@ from bench.common import ROOT, Options, fmt_ms, fmt_s, json_from_child, label, r
 from bench.load import LoadGeneratorMissing, LoadResult, parse_wrk, run_wrk, wrk_available
 from bench.queries import Query, load_queries
 from bench.report import Section, Table
-from bench.servers import BIN, Server, ServerError
+from bench.servers import BIN, Connection, Server, ServerError
 
 STORES = ("oxigraph", "virtuoso")
 STORE_NAMES = {"oxigraph": "Oxigraph server", "virtuoso": "Virtuoso"}
@@ -134,6 +134,8 @@ class CmpkgRemote(Server):
     """`cmpkg serve --store URL --workers N` (gunicorn), with query_timeout raised for the benchmark."""
 
     path = "/sparql"
+    ready_path = "/robots.txt"
+    ready_only_on_200 = True
 
     def __init__(self, store_url: str, base: str, workers: int) -> None:
         super().__init__()
@@ -151,61 +153,6 @@ class CmpkgRemote(Server):
             "CMPKG_QUERY_TIMEOUT": str(STORE_TIMEOUT_S),
             "CMPKG_WARM_UP_BEFORE_SERVING": "true",
         }
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise ServerError(f"{self.name} exited with {self.process.returncode}: {self.output_tail()}")
-            try:
-                status, _ = self.get("/robots.txt", {}, "text/plain")
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise ServerError(f"{self.name} did not answer within {timeout:.0f} s: {self.output_tail()}")
-
-
-# HTTP on one keep-alive connection ---------------------------------------------------------------------
-
-
-class Connection:
-    """One keep-alive HTTP connection to 127.0.0.1:port; a dropped connection is opened again."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.connection: http.client.HTTPConnection | None = None
-
-    def send(self, method: str, target: str, accept: str, body: bytes | None = None) -> tuple[int, bytes]:
-        headers = {"Accept": accept}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for attempt in range(1, 4):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=STORE_TIMEOUT_S)
-            try:
-                self.connection.request(method, target, body=body, headers=headers)
-                response = self.connection.getresponse()
-                answer = response.read()
-            except (http.client.HTTPException, OSError):
-                self.close()
-                if attempt == 3:
-                    raise
-                continue
-            if response.will_close:
-                self.close()
-            if response.status == 500 and b"temporarily unavailable" in answer and attempt < 3:
-                time.sleep(0.5)  # the Oxigraph server could not start a thread (EAGAIN): transient
-                continue
-            return response.status, answer
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
 
 
 @dataclass(frozen=True)
@@ -570,11 +517,11 @@ def run_store(kind: str, size: int, file: Path, options: Options) -> StoreRun:
                 return run
             graphs = read_state(SparqlClient(StoreLocation(server.query_url), 60), options.base).graphs
             store_url, store_path = server.query_url, urlsplit(server.query_url).path
-            store = Connection(int(urlsplit(store_url).port or 80))
+            store = Connection(int(urlsplit(store_url).port or 80), STORE_TIMEOUT_S)
             kinds = entities(store, store_path, graphs, options.base)
             with CmpkgRemote(store_url, options.base, 1) as cmpkg:
                 run.cmpkg_start_s = cmpkg.startup_seconds
-                front = Connection(cmpkg.port)
+                front = Connection(cmpkg.port, STORE_TIMEOUT_S)
                 run.queries = time_queries(front, store, store_path, graphs, options)
                 run.pages = time_pages(front, store, store_url, graphs, kinds, options)
                 front.close()

@@ -133,8 +133,6 @@ class SearchIndex:
     def __init__(self, entities: list[Entity]) -> None:
         self._iris = PackedStrings(entity.iri for entity in entities)
         self._texts = PackedStrings(label.text for entity in entities for label in entity.labels)
-        self._kinds: list[tuple[str, str]] = []  # distinct (language, property) pairs
-        self._type_sets: list[tuple[str, ...]] = []  # distinct tuples of type labels
         kind_index: dict[tuple[str, str], int] = {}
         type_index: dict[tuple[str, ...], int] = {}
         self._label_kind = array("I")
@@ -157,8 +155,8 @@ class SearchIndex:
         key_starts.append(position)
         self._key_starts = key_starts
         self._keys = "\n".join(keys)
-        self._kinds = list(kind_index)
-        self._type_sets = list(type_index)
+        self._kinds = list(kind_index)  # distinct (language, property) pairs
+        self._type_sets = list(type_index)  # distinct tuples of type labels
 
     def __len__(self) -> int:
         """The number of entities."""

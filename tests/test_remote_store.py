@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -173,12 +173,8 @@ def test_a_query_declaring_its_own_base_is_answered(shared: StoreServer) -> None
     assert relative == {"head": {}, "boolean": True}
 
 
-def test_a_page_served_again_asks_the_store_nothing(shared: StoreServer) -> None:
-    app = create_app(
-        load_settings(environ={}, overrides={"site_dir": str(ROOT), "base_iri": BASE, **shared.settings})
-    )
-    client = app.test_client()
-    store = app.extensions["cmpkg.store"]
+def record_queries(store: Any) -> list[str]:
+    """The list every SPARQL query the remote store's client sends from now on is appended to."""
     sent: list[str] = []
     query = store.client.query
 
@@ -187,6 +183,16 @@ def test_a_page_served_again_asks_the_store_nothing(shared: StoreServer) -> None
         return query(sparql, *args, **kwargs)
 
     store.client.query = counted
+    return sent
+
+
+def test_a_page_served_again_asks_the_store_nothing(shared: StoreServer) -> None:
+    app = create_app(
+        load_settings(environ={}, overrides={"site_dir": str(ROOT), "base_iri": BASE, **shared.settings})
+    )
+    client = app.test_client()
+    store = app.extensions["cmpkg.store"]
+    sent = record_queries(store)
     first = client.get("/cmp/franciscana", headers={"Accept": "text/html"})
     assert first.status_code == 200
     assert sent  # the first time, the page is read from the store
@@ -768,14 +774,7 @@ def test_an_entity_page_reads_each_thing_once(shared: StoreServer) -> None:
     client = app.test_client()
     assert client.get("/programme").status_code == 200  # the per-version reads are done
     store = app.extensions["cmpkg.store"]
-    sent: list[str] = []
-    query = store.client.query
-
-    def counted(sparql: str, *args: object, **kwargs: object) -> object:
-        sent.append(sparql)
-        return query(sparql, *args, **kwargs)
-
-    store.client.query = counted
+    sent = record_queries(store)
     for path, accept in (("/cmp/franciscana", "text/html"), ("/plan/2018-2020", "text/turtle")):
         sent.clear()
         page = client.get(path, headers={"Accept": accept})

@@ -323,12 +323,7 @@ def _counts(store: ox.Store, shape: Shape, focus: str, report: ReportBuilder) ->
         f"GROUP BY ?this HAVING ({' || '.join(tests)})"
     )
     for row in _solutions(store, query):
-        count = int(cast(ox.Literal, row["n"]).value)
-        this = to_rdflib(cast(ox.NamedNode, row["this"]))
-        if shape.min_count is not None and count < shape.min_count:
-            report.add(shape, SH.MinCountConstraintComponent, this)
-        if shape.max_count is not None and count > shape.max_count:
-            report.add(shape, SH.MaxCountConstraintComponent, this)
+        _report_count([shape], row["this"], int(cast(ox.Literal, row["n"]).value), report)
 
 
 def _filters(store: ox.Store, shape: Shape, values: str, report: ReportBuilder) -> None:

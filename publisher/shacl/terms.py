@@ -10,8 +10,6 @@ from publisher.rdf_files import to_rdflib
 
 __all__ = ["sparql_term", "to_ox", "to_rdflib"]
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
 
 def sparql_term(node: Node) -> str:
     """An rdflib IRI or literal as SPARQL text (blank nodes cannot be named in a query)."""
