@@ -26,6 +26,7 @@ import inspect
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -88,7 +89,9 @@ def running_store(kind: str) -> Iterator[tuple[Any, float]]:
             directory, VIRTUOSO_BUFFERS, query_limit_s=STORE_TIMEOUT_S, cost_limit_s=STORE_TIMEOUT_S * 10
         )
     else:
-        server = oxigraph_server(directory, timeout_s=STORE_TIMEOUT_S)
+        # No --timeout-s: Oxigraph keeps a thread per query for that long (docs/deploy.md), and at page rates
+        # a long timeout runs the server out of threads; the benchmark's queries all end.
+        server = oxigraph_server(directory, timeout_s=None)
     try:
         started = time.perf_counter()
         try:
@@ -413,26 +416,42 @@ def time_pages(
 
 WRK_SCRIPT = """\
 local counter = 0
+local threads = {}
 function setup(thread)
   thread:set("id", counter)
   counter = counter + 1
+  threads[#threads + 1] = thread
 end
 function init(args)
   paths = {}
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
   step = tonumber(args[2])
   n = id
+  statuses = {}
 end
 function request()
   local path = paths[(n % #paths) + 1]
   n = n + step
   return wrk.format("GET", path, {["Accept"] = "text/html"})
 end
+function response(status, headers, body)
+  if status >= 400 then statuses[status] = (statuses[status] or 0) + 1 end
+end
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do total[status] = (total[status] or 0) + count end
+  end
+  for status, count in pairs(total) do io.write(string.format("status %d: %d\\n", status, count)) end
+end
 """
+_STATUS = re.compile(r"^status (\d+): (\d+)$", re.MULTILINE)
 
 
-def run_wrk_distinct(base_url: str, paths: list[str], seconds: float, threads: int = 2) -> LoadResult:
-    """wrk over distinct paths (each thread walks its share of the list in turn)."""
+def run_wrk_distinct(
+    base_url: str, paths: list[str], seconds: float, threads: int = 2
+) -> tuple[LoadResult, str]:
+    """wrk over distinct paths (each thread walks its share of the list in turn); error statuses seen."""
     with tempfile.TemporaryDirectory(prefix="cmpkg-bench-wrk-") as directory:
         script, listing = Path(directory) / "paths.lua", Path(directory) / "paths.txt"
         script.write_text(WRK_SCRIPT)
@@ -440,7 +459,8 @@ def run_wrk_distinct(base_url: str, paths: list[str], seconds: float, threads: i
         command = ["wrk", "--latency", "-t", str(threads), "-c", str(CONNECTIONS), "-d", f"{round(seconds)}s"]
         command += ["-s", str(script), base_url, "--", str(listing), str(threads)]
         out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
-    return parse_wrk(out, base_url, CONNECTIONS, seconds)
+    statuses = ", ".join(f"{count} x {status}" for status, count in sorted(_STATUS.findall(out)))
+    return parse_wrk(out, base_url, CONNECTIONS, seconds), statuses
 
 
 @dataclass
@@ -456,20 +476,29 @@ def load_seconds(options: Options) -> float:
     return 5.0 if options.reps <= 5 else 10.0
 
 
+def store_state(server: Any) -> str:
+    """Whether the store server still runs, and if not its exit status and last output."""
+    exited = server.process.poll() if server.process else None
+    return "store running" if exited is None else f"store exited with {exited}: {server.log_tail()[-300:]}"
+
+
 def time_throughput(
-    store_kind: str, store_url: str, page: str, distinct: list[str], options: Options
+    store_kind: str, server: Any, page: str, distinct: list[str], options: Options
 ) -> list[Throughput]:
     results: list[Throughput] = []
     seconds = load_seconds(options)
     for workers in WORKERS:
         try:
-            with CmpkgRemote(store_url, options.base, workers) as cmpkg:
+            with CmpkgRemote(server.query_url, options.base, workers) as cmpkg:
                 url = f"http://127.0.0.1:{cmpkg.port}"
                 run_wrk(url + page, CONNECTIONS, 2, {"Accept": "text/html"})  # every worker renders it once
                 one = Throughput(store_kind, "one page", workers)
                 one.result = run_wrk(url + page, CONNECTIONS, seconds, {"Accept": "text/html"})
                 many = Throughput(store_kind, "distinct pages", workers)
-                many.result = run_wrk_distinct(url, distinct, seconds)
+                many.result, statuses = run_wrk_distinct(url, distinct, seconds)
+                if statuses:
+                    many.note = f"errors: {statuses}; {store_state(server)}; cmpkg: {cmpkg.output_tail(3)}"
+                    print(f"    {many.note}", file=sys.stderr)
                 results += [one, many]
         except (ServerError, subprocess.SubprocessError, ValueError, LoadGeneratorMissing) as error:
             results.append(Throughput(store_kind, "–", workers, note=f"error: {str(error)[:120]}"))
@@ -534,7 +563,7 @@ def run_store(kind: str, size: int, file: Path, options: Options) -> StoreRun:
                 run.note = "throughput not measured: wrk is not installed (apt-get install wrk)"
             else:
                 page = "/" + pages[0][len(options.base) :]
-                run.throughput = time_throughput(kind, store_url, page, distinct, options)
+                run.throughput = time_throughput(kind, server, page, distinct, options)
     except (ServerError, BenchFailed, OSError) as error:
         run.note = f"{type(error).__name__}: {str(error)[:200]}"
     return run
@@ -557,7 +586,8 @@ def remote_section(options: Options, files: dict[int, Path]) -> Section:
     seconds = load_seconds(options)
     section.intro = (
         "cmpkg is `cmpkg serve --store URL` (gunicorn, 1 worker of 4 threads for the latencies) in front of "
-        "an Oxigraph server (PyPI `oxigraph`, on disk in a temporary directory) and Virtuoso "
+        "an Oxigraph server (PyPI `oxigraph`, on disk in a temporary directory, no `--timeout-s`: see "
+        "docs/deploy.md) and Virtuoso "
         f"7 (Debian `virtuoso-opensource`, {VIRTUOSO_BUFFERS * 8 // 1024} MB of buffers), both on 127.0.0.1; "
         "each store is loaded by `cmpkg push` (publisher.push through the Graph Store Protocol, validation "
         "off). Latencies: medians in ms over up to "
@@ -622,6 +652,9 @@ def remote_section(options: Options, files: dict[int, Path]) -> Section:
                     *(f"{r.requests_per_s:,.0f}", fmt_ms(r.p50_ms), fmt_ms(r.p99_ms), f"{r.requests:,}"),
                     r.non_2xx_3xx + r.socket_errors,
                 )
+                if row.note:
+                    where = f"{label(size)} {STORE_NAMES[run.store]}, {row.load}, {row.workers} workers"
+                    section.notes.append(f"{where}: {row.note}")
     section.tables.insert(0, loads)
     if throughput.rows:
         section.tables.append(throughput)

@@ -102,16 +102,17 @@ class StoreServer:
         return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
 
-def oxigraph_server(directory: Path, timeout_s: int = 30) -> StoreServer:
+def oxigraph_server(directory: Path, timeout_s: int | None = 30) -> StoreServer:
     """An Oxigraph server with its data in directory (started by the caller); it stops a query after
-    `timeout_s` seconds."""
+    `timeout_s` seconds (None: never; the server then keeps no thread per query for that long)."""
     binary = oxigraph_binary()
     assert binary is not None
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [binary, "serve", "--location", str(directory / "data"), "--bind", f"127.0.0.1:{port}"]
     # No --union-default-graph: cmpkg names the dataset in each query, and the flag makes FROM ignored.
-    command += ["--timeout-s", str(timeout_s)]  # a query cmpkg gave up on does not run on for ever
+    if timeout_s is not None:  # a query cmpkg gave up on does not run on for ever
+        command += ["--timeout-s", str(timeout_s)]
     return StoreServer("oxigraph", command, directory, f"{url}/query", f"{url}/update", f"{url}/store")
 
 
