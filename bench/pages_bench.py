@@ -1,4 +1,4 @@
-"""Entity pages and dumps: `cmpkg serve` with 2 gunicorn workers under load from wrk, on loopback.
+"""Entity pages and dumps: `cmpkg serve` with 2 granian workers under load from wrk, on loopback.
 
 For each size: a typical entity (the middle sub-task of the synthetic plans) as an HTML page and as Turtle,
 each plain (200) and conditional (If-None-Match with its ETag: 304), 8 keep-alive connections, after a
@@ -150,7 +150,7 @@ def pages_section(options: Options, files: dict[int, Path]) -> Section:
     seconds = 3.0 if options.query_budget >= 10 else 1.0
     rounds = ROUNDS if options.query_budget >= 10 else 1
     section.intro = (
-        f"`cmpkg serve FILE --workers {WORKERS}` (gunicorn, in-memory store, warm_up_before_serving) on "
+        f"`cmpkg serve FILE --workers {WORKERS}` (granian, in-memory store, warm_up_before_serving) on "
         f"127.0.0.1; wrk (2 threads, {CONNECTIONS} keep-alive connections, on the same 2 cores) loads one "
         "typical entity, the middle synthetic sub-task: its HTML page and its Turtle, plain (200) and "
         "conditional (If-None-Match with the answer's ETag: 304), after a 1 s warm-up, each the least "

@@ -1,4 +1,4 @@
-"""Remote stores: cmpkg (`cmpkg serve --store URL`, gunicorn) in front of an Oxigraph server and Virtuoso.
+"""Remote stores: cmpkg (`cmpkg serve --store URL`, granian) in front of an Oxigraph server and Virtuoso.
 
 For each size and store: the store is started on 127.0.0.1 with a temporary directory (tests/servers.py),
 the project and the synthetic file are pushed into it (publisher.push, validation off: `make validate` and
@@ -134,7 +134,7 @@ def push_main(location_json: str, base: str, file: str) -> None:
 
 
 class CmpkgRemote(Server):
-    """`cmpkg serve --store URL --workers N` (gunicorn), with query_timeout raised for the benchmark."""
+    """`cmpkg serve --store URL --workers N` (granian), with query_timeout raised for the benchmark."""
 
     path = "/sparql"
     ready_path = "/robots.txt"
@@ -585,7 +585,7 @@ def remote_section(options: Options, files: dict[int, Path]) -> Section:
     section = Section("remote", "Remote stores: cmpkg in front of the Oxigraph server and Virtuoso")
     seconds = load_seconds(options)
     section.intro = (
-        "cmpkg is `cmpkg serve --store URL` (gunicorn, 1 worker of 4 threads for the latencies) in front of "
+        "cmpkg is `cmpkg serve --store URL` (granian, 1 worker of 4 threads for the latencies) in front of "
         "an Oxigraph server (PyPI `oxigraph`, on disk in a temporary directory, no `--timeout-s`: see "
         "docs/deploy.md) and Virtuoso "
         f"7 (Debian `virtuoso-opensource`, {VIRTUOSO_BUFFERS * 8 // 1024} MB of buffers), both on 127.0.0.1; "

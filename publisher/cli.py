@@ -343,9 +343,9 @@ def push_command(
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Gunicorn worker processes (each with 4 threads).",
+    help="Worker processes (each with 4 threads).",
 )
-@click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
+@click.option("--dev", is_flag=True, help="Use Flask's development server instead of granian.")
 @pass_context
 @reports_errors
 def serve(
@@ -357,11 +357,12 @@ def serve(
     workers: int,
     dev: bool,
 ) -> None:
-    """Serve the graph over HTTP with gunicorn (or Flask's development server with --dev).
+    """Serve the graph over HTTP with granian (or Flask's development server with --dev).
 
     The whole app is built and checked first, so a broken file or query stops it here with exit 2.
     """
     from publisher.app import create_app  # the web layer is loaded only by the commands that serve
+    from publisher.serving import ensure_can_listen, serve_with_workers
 
     settings = ctx.settings
     if store_url is not None:
@@ -371,12 +372,11 @@ def serve(
         )
     if settings["store_url"] and extra:
         raise click.UsageError("EXTRA files are served by the embedded store; push them to the store instead")
+    ensure_can_listen(host, port)
     app = create_app(settings, extra=list(extra))
     if dev:
         app.run(host=host, port=port, threaded=True)
         return
-    from publisher.serving import serve_with_workers
-
     serve_with_workers(settings, list(extra), host, port, workers, app)
 
 

@@ -1,6 +1,8 @@
-"""`cmpkg serve --workers N`: the app in N gunicorn worker processes, each with its own store connection.
+"""`cmpkg serve --workers N`: the app in N worker processes of granian (a Rust HTTP server with a WSGI
+interface), each with its own store connection and 4 threads running the app.
 
-Each worker builds the app itself (`create_app`), after the fork, so nothing is shared but what the store
+The HTTP work (parsing, keep-alive, writing answers) is granian's, outside the GIL; Python runs only the
+app. Workers are forked from this process after the app is built, so nothing is shared but what the store
 shares: a remote store (store_url) is one store behind any number of workers and hosts; an on-disk store
 (store_path) is built once here and opened read-only by every worker; an in-memory store is built once here
 and reaches the workers by fork (copy-on-write), each worker then growing by what it writes.
@@ -19,41 +21,43 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from granian.constants import Interfaces
+from granian.http import HTTP1Settings
+from granian.server import MPServer
 
 from publisher.config import Settings
 from publisher.views import dataset, entity
 from publisher.views.context import STORE_KEY
 
-THREADS = 4  # threads per worker: a request waiting on the store does not hold the worker
+THREADS = 4  # threads per worker running the app: a request waiting on the store does not hold the worker
+HEADER_BYTES = 64 * 1024  # room for a request's headers beside the longest query string cmpkg accepts
+
+_served: list[Flask] = []  # the app this worker process serves (set in the worker, after the fork)
 
 
-class _Workers(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
-    def __init__(self, make_app: Callable[[], Flask], options: dict[str, Any]) -> None:
-        self.make_app = make_app
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return self.make_app()
+def ensure_can_listen(host: str, port: int) -> None:
+    """Fail now, with a message, if host:port cannot be listened on (granian would fail after the build)."""
+    try:
+        probe = socket.create_server((host, port))
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        hint = "is another server there? use --port"
+        raise OSError(f"cannot listen on {host}:{port}: {reason} ({hint})") from None
+    probe.close()
 
 
 def serve_with_workers(
     settings: Settings, extra: list[Path], host: str, port: int, workers: int, checked: Flask
 ) -> None:
-    """Run the app in `workers` gunicorn processes on host:port until stopped (SIGINT/SIGTERM).
+    """Run the app in `workers` processes on host:port until stopped (SIGINT/SIGTERM).
 
     `checked` is the app already built here (which proved the project loads): with an in-memory store the
     workers inherit it by fork; otherwise it is closed and each worker opens the store itself.
@@ -63,45 +67,52 @@ def serve_with_workers(
     in_memory = not settings["store_url"] and not settings["store_path"]
     if settings["store_path"] and not settings["store_url"]:
         _prepare_disk_store(settings, extra)
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": THREADS,
-        # A worker silent for this long is restarted; a query may take query_timeout, so allow for it.
-        "timeout": max(30, int(3 * float(settings["query_timeout"]))),
-        "preload_app": in_memory,  # build the in-memory store once, before the fork
-        "accesslog": None,
-        "errorlog": "-",
-        # A GET /sparql?query=... line may be as long as max_request_bytes allows (cmpkg answers 414 past
-        # it, with a message); gunicorn's own limit (4094 bytes) would refuse a long query first.
-        "limit_request_line": 0,
-        # Gunicorn's control socket is one file per user: two cmpkg servers would fight over it.
-        "control_socket_disable": True,
-        "worker_exit": _exit_at_once,
-    }
     remote = bool(settings["store_url"])
     before = bool(settings["warm_up_before_serving"])
     if before:
         warm_up(checked, dumps=not remote)  # a remote store's dumps take minutes at 1M: workers write them
-        if remote:
-            options["post_worker_init"] = _write_dumps_in_background
-    else:
-        options["post_worker_init"] = _fill_caches_in_background
     dataset.prepare_dumps(checked)  # before the fork: the workers share one directory of dumps
-    if in_memory:
-        _Workers(lambda: checked, options).run()
-        return
-    checked.extensions[STORE_KEY].close()
 
     def worker_app() -> Flask:
-        app = create_app(settings, extra=extra)
-        dataset.adopt(app, checked)
-        if before:
-            entity.warm_up(app)  # this worker's own store connection
+        """Run in each worker after the fork: the app it serves, its caches being filled."""
+        if in_memory:
+            app = checked
+        else:
+            app = create_app(settings, extra=extra)
+            dataset.adopt(app, checked)
+            if before:
+                entity.warm_up(app)  # this worker's own store connection
+        if not before:
+            threading.Thread(target=warm_up, args=(app,), name="cmpkg-warm-up", daemon=True).start()
+        elif remote:
+            dataset.write_dumps_in_background(app)
+        _served.append(app)
         return app
 
-    _Workers(worker_app, options).run()
+    if not in_memory:
+        checked.extensions[STORE_KEY].close()
+    server = MPServer(
+        "cmpkg",  # a name only: the app comes from worker_app
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=THREADS,
+        # Room for headers as large as a request may be (max_request_bytes); the URI itself is limited to
+        # 64 kB by the HTTP layer (414), so longer queries are sent by POST.
+        http1_settings=HTTP1Settings(max_buffer_size=int(settings["max_request_bytes"]) + HEADER_BYTES),
+        respawn_failed_workers=True,
+        websockets=False,
+    )
+    server.serve(spawn_target=_serve_then_exit, target_loader=worker_app, wrap_loader=False)
+
+
+def _serve_then_exit(*args: Any, **kwargs: Any) -> None:
+    """A worker process: granian's WSGI worker until it is stopped, then `_exit_at_once`."""
+    try:
+        MPServer._spawn_wsgi_worker(*args, **kwargs)
+    finally:
+        _exit_at_once()
 
 
 def warm_up(app: Flask, dumps: bool = True) -> dict[str, float]:
@@ -119,31 +130,18 @@ def warm_up(app: Flask, dumps: bool = True) -> dict[str, float]:
     return seconds
 
 
-def _fill_caches_in_background(worker: Any) -> None:
-    """Gunicorn's post_worker_init hook: fill this worker's caches in a thread while it already answers."""
-    threading.Thread(target=warm_up, args=(worker.wsgi,), name="cmpkg-warm-up", daemon=True).start()
-
-
-def _write_dumps_in_background(worker: Any) -> None:
-    """Gunicorn's post_worker_init hook (remote store, caches filled before serving): write the dumps."""
-    dataset.write_dumps_in_background(worker.wsgi)
-
-
-def _exit_at_once(arbiter: object, worker: Any) -> None:
-    """Gunicorn's worker_exit hook: close the worker's store, then end the process without the interpreter's
-    and C's exit handlers. A worker shares what it inherited by fork: freeing it object by object touches
-    every page (at 1M triples in memory, 15-20 s per worker at each stop), and RocksDB's exit handler waits
-    for background threads that were started in the server before the fork and do not exist in the worker
-    (on disk: a hang until gunicorn kills it, graceful_timeout, 30 s)."""
-    error = sys.exc_info()[1]  # the SystemExit gunicorn is ending the worker with, if any
-    code = (error.code or 0) if isinstance(error, SystemExit) else (1 if error else 0)
-    app = getattr(worker, "wsgi", None)
-    if isinstance(app, Flask):
+def _exit_at_once() -> None:
+    """Close the worker's store, then end the process without the interpreter's and C's exit handlers. A
+    worker shares what it inherited by fork: freeing it object by object touches every page (at 1M triples
+    in memory, 15-20 s per worker at each stop), and RocksDB's exit handler waits for background threads
+    that were started in the server before the fork and do not exist in the worker (on disk: a hang)."""
+    error = sys.exc_info()[1]
+    for app in _served:
         app.extensions[STORE_KEY].close()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code if isinstance(code, int) else 1)
+    os._exit(1 if error is not None and not isinstance(error, (SystemExit, KeyboardInterrupt)) else 0)
 
 
 def _prepare_disk_store(settings: Settings, extra: list[Path]) -> None:

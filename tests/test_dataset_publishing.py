@@ -768,8 +768,8 @@ def test_served_workers_answer_with_everything_computed_at_start_up(tmp_path: Pa
             with urllib.request.urlopen(search, timeout=30) as reply:
                 assert BASE + "cmp/franciscana" in [hit["iri"] for hit in json.load(reply)["results"]]
         assert len(etags) == 1
-        # A long query by GET (here 6 kB; gunicorn alone stops at 4 kB) reaches the endpoint.
-        padding = "#" + "x" * 6000 + "\n"
+        # A long query by GET (60 kB: far past the 4-8 kB many HTTP servers allow) reaches the endpoint.
+        padding = "#" + "x" * 60_000 + "\n"
         long_query = urllib.parse.urlencode({"query": padding + "ASK { ?s ?p ?o }"})
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/sparql?{long_query}", timeout=30) as reply:
             assert json.load(reply)["boolean"] is True

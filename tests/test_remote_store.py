@@ -2,7 +2,7 @@
 embedded store, pushes that replace the data atomically (a push killed half-way, failing between graphs, or
 refused by validation leaves the previous data served), the store going down and coming back (503 with
 Retry-After, then answers again without restarting cmpkg), a slow store stopped at cmpkg's own timeout,
-`cmpkg validate --endpoint`, dumps and search over the store, and several gunicorn workers sharing it."""
+`cmpkg validate --endpoint`, dumps and search over the store, and several web workers sharing it."""
 
 from __future__ import annotations
 
