@@ -12,7 +12,7 @@ from publisher.remote_store import open_remote_store
 from publisher.response_cache import ResponseCache
 from publisher.store import serve_store
 from publisher.views import dataset, entity, errors, home, queries, sparql
-from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY
+from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY, site_links
 
 
 def create_app(settings: Settings | None = None, extra: list[Path] | None = None) -> Flask:
@@ -33,4 +33,5 @@ def create_app(settings: Settings | None = None, extra: list[Path] | None = None
     app.register_blueprint(dataset.blueprint)  # /dump/, /void, /sitemap.xml, /robots.txt, /search
     app.register_blueprint(entity.blueprint)  # its catch-all route answers every other IRI under the base
     entity.init_app(app)  # entity answers given before are replayed in front of Flask
+    app.context_processor(lambda: {"site": site_links()})  # the header's links, built once
     return app

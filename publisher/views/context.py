@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request, url_for
 
 from publisher.iris import Iris
 from publisher.response_cache import ResponseCache
@@ -11,6 +11,8 @@ from publisher.store import Store
 STORE_KEY = "cmpkg.store"
 PAGE_CACHE_KEY = "cmpkg.page_cache"
 IRIS_KEY = "cmpkg.iris"
+SITE_LINKS_KEY = "cmpkg.site_links"
+SITE_LINKS_ROOTS = 16
 
 
 def store() -> Store:
@@ -21,6 +23,24 @@ def store() -> Store:
 def iris() -> Iris:
     found: Iris = current_app.extensions[IRIS_KEY]
     return found
+
+
+def site_links() -> dict[str, str]:
+    """The links every page's header has (stylesheets, home, queries, SPARQL), built once per script root."""
+    root = request.script_root
+    cache: dict[str, dict[str, str]] = current_app.extensions.setdefault(SITE_LINKS_KEY, {})
+    links = cache.get(root)
+    if links is None:
+        links = {
+            "css": url_for("static", filename="cmpkg.css"),
+            "views_css": url_for("static", filename="views.css"),
+            "home": url_for("home.index"),
+            "queries": url_for("queries.index"),
+            "sparql": url_for("sparql.endpoint"),
+        }
+        if len(cache) < SITE_LINKS_ROOTS:  # script roots come from requests: keep a bounded number
+            cache[root] = links
+    return links
 
 
 def page_cache() -> ResponseCache:
