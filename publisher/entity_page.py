@@ -6,6 +6,7 @@ Jinja's autoescaping makes every value from the data text, never markup). No web
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,8 @@ LEADING_PREDICATES = (
     CMP_PATH + "status",
 )
 BREADCRUMB_DEPTH = 6
+LABEL_RANKS = {predicate: rank for rank, predicate in enumerate(LABEL_PREDICATES)}
+NAME_CACHE_ENTRIES = 16384  # IRIs whose compact name and link are kept (predicates, types, ... recur)
 
 
 @dataclass(frozen=True)
@@ -81,18 +84,18 @@ class Labeller:
     def __init__(self, triples: Iterable[ox.Triple], base: str, link_root: str) -> None:
         self.base, self.link_root = base, link_root
         self.labels: dict[str, tuple[int, str]] = {}
-        ranks = {predicate.value: rank for rank, predicate in enumerate(LABEL_PREDICATES)}
         for triple in triples:
-            rank = ranks.get(triple.predicate.value)
-            if rank is None or not isinstance(triple.object, ox.Literal):
+            rank = LABEL_RANKS.get(triple.predicate)
+            if rank is None:
                 continue
-            if not isinstance(triple.subject, ox.NamedNode):
+            label, subject = triple.object, triple.subject
+            if not isinstance(label, ox.Literal) or not isinstance(subject, ox.NamedNode):
                 continue
-            language_rank = 0 if triple.object.language in (None, "en") else 1
-            key = (rank * 2 + language_rank, triple.object.value)
-            current = self.labels.get(triple.subject.value)
+            language_rank = 0 if label.language in (None, "en") else 1
+            key = (rank * 2 + language_rank, label.value)
+            current = self.labels.get(subject.value)
             if current is None or key < current:
-                self.labels[triple.subject.value] = key
+                self.labels[subject.value] = key
 
     def label(self, iri: str) -> str | None:
         found = self.labels.get(iri)
@@ -103,10 +106,14 @@ class Labeller:
         return self.label(iri) or self.compact(iri)
 
     def compact(self, iri: str) -> str:
-        return compact_iri(iri, self.base)
+        return _compact(iri, self.base)
 
     def iri_value(self, iri: str) -> Value:
-        return Value(self.name(iri), href_for(iri, self.base, self.link_root), note=None, iri=iri)
+        return Value(self.name(iri), _href(iri, self.base, self.link_root), note=None, iri=iri)
+
+
+_compact = functools.lru_cache(maxsize=NAME_CACHE_ENTRIES)(compact_iri)
+_href = functools.lru_cache(maxsize=NAME_CACHE_ENTRIES)(href_for)
 
 
 def entity_page(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from markupsafe import escape as markupsafe_escape
 
-from publisher.entity_page import Value
-from publisher.value_html import escape, value_html
+from publisher.entity_page import PropertyRow, Value
+from publisher.value_html import escape, rows_html, value_html
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,19 @@ def test_a_list_shows_its_members_in_order() -> None:
     assert value_html(Value("one, two", members=members)) == (
         '<ol class="list"><li><span class="literal">one</span></li><li><a href="/two">two</a></li></ol>'
     )
+
+
+def test_property_rows_list_several_values_and_read_inbound_links_as_of() -> None:
+    predicate = Value("part of", href="/ontology#partOf", iri="x:partOf")
+    one = PropertyRow(predicate, (Value("1.1"),))
+    several = PropertyRow(predicate, (Value("a"), Value("b")))
+    assert rows_html([one, several]) == (
+        '\n    <dt><a href="/ontology#partOf" title="x:partOf">part of</a></dt>'
+        '\n    <dd><span class="literal">1.1</span></dd>'
+        '\n    <dt><a href="/ontology#partOf" title="x:partOf">part of</a></dt>'
+        '\n    <dd><ul><li><span class="literal">a</span></li>'
+        '<li><span class="literal">b</span></li></ul></dd>'
+    )
+    inbound = rows_html([one], inbound=True)
+    assert '<a href="/ontology#partOf" title="x:partOf">part of</a> of</dt>' in inbound
+    assert '<dd><ul><li><span class="literal">1.1</span></li></ul></dd>' in inbound

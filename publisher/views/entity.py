@@ -25,7 +25,7 @@ from publisher.ontology_doc import ontology_doc
 from publisher.pages import special_view
 from publisher.response_cache import CachedAnswer
 from publisher.store import Store
-from publisher.value_html import value_html
+from publisher.value_html import rows_html, value_html
 from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY, iris, page_cache, store
 from publisher.views.entity_replay import MARK_KEY, Mark, ReplayAnswers, etag_matches
 
@@ -82,8 +82,9 @@ def dereference(path: str) -> Response:
 
 def init_app(app: Flask) -> None:
     """Put the replay of entity answers (publisher/views/entity_replay.py) in front of the app, and give the
-    templates the `value_html` filter."""
+    templates the `value_html` and `rows_html` filters."""
     app.add_template_filter(value_html, "value_html")
+    app.add_template_filter(rows_html, "rows_html")
     served: Store = app.extensions[STORE_KEY]
     app.wsgi_app = ReplayAnswers(  # type: ignore[method-assign]
         app.wsgi_app, app.extensions[PAGE_CACHE_KEY], lambda: served.version
