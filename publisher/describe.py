@@ -183,7 +183,8 @@ def assemble(
 
 def _unique(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     """Drop duplicates (a triple may sit in several named graphs), keep a stable order."""
-    return sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    # A triple's N-Triples text sorts as (subject, predicate, object) would: "<" and ">" end every IRI.
+    return sorted(set(triples), key=str)
 
 
 def parent_finder(store: ox.Store, base: str) -> Callable[[str], tuple[str, str] | None]:

@@ -43,7 +43,7 @@ LEADING_PREDICATES = (
     CMP_PATH + "status",
 )
 BREADCRUMB_DEPTH = 6
-LABEL_RANKS = {predicate: rank for rank, predicate in enumerate(LABEL_PREDICATES)}
+LABEL_RANKS = {predicate.value: rank for rank, predicate in enumerate(LABEL_PREDICATES)}
 NAME_CACHE_ENTRIES = 16384  # IRIs whose compact name and link are kept (predicates, types, ... recur)
 
 
@@ -85,7 +85,7 @@ class Labeller:
         self.base, self.link_root = base, link_root
         self.labels: dict[str, tuple[int, str]] = {}
         for triple in triples:
-            rank = LABEL_RANKS.get(triple.predicate)
+            rank = LABEL_RANKS.get(triple.predicate.value)  # by string: faster than hashing the term
             if rank is None:
                 continue
             label, subject = triple.object, triple.subject

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from dataclasses import dataclass
 from email.utils import format_datetime, parsedate_to_datetime
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from publisher.describe import Description
 from publisher.entity_page import entity_page
@@ -112,7 +114,7 @@ def _html(description: Description) -> str:
     base = iris().base
     link_root = url_for("home.index")
     path = _path_of(description.iri)
-    alternates = [(fmt, _twin(link_root, path, fmt)) for fmt in ENTITY_FORMATS if fmt != HTML]
+    alternates = _alternates(link_root, path)
     if description.iri == str(iris().ontology):
         doc = ontology_doc(store(), base, link_root=link_root)
         return render_template("ontology.html", doc=doc, alternates=alternates)
@@ -129,6 +131,24 @@ def _html(description: Description) -> str:
     return render_template(
         "entity.html", page=page, json_ld=embedded, alternates=alternates, base=base, special=special
     )
+
+
+@dataclass(frozen=True)
+class Alternates:
+    """An entity's other formats as HTML: `<link rel="alternate">` elements and a list of links."""
+
+    head: Markup
+    links: Markup
+
+
+def _alternates(root: str, path: str) -> Alternates:
+    twins = [(fmt, escape(_twin(root, path, fmt))) for fmt in ENTITY_FORMATS if fmt != HTML]
+    head = "\n  ".join(
+        f'<link rel="alternate" type="{fmt.media_type}" href="{href}" title="{fmt.label}">'
+        for fmt, href in twins
+    )
+    links = " · ".join(f'<a href="{href}" type="{fmt.media_type}">{fmt.label}</a>' for fmt, href in twins)
+    return Alternates(Markup(head), Markup(links))
 
 
 def _rdf(description: Description, fmt: Format) -> bytes:
