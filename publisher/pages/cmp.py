@@ -14,6 +14,7 @@ from publisher.pages.records import (
     claimed,
     claims_about,
     populations,
+    taxon_order,
     taxon_refs,
 )
 
@@ -66,6 +67,11 @@ def cmp_view(reader: Reader, iri: str) -> CmpView:
     advisers = [r["body"] for r in reader.rows("SELECT ?body { ?body cmp:advises $this }", this=iri)]
     sources = reader.values([iri], "dct:source").get(iri, [])
     claims = claims_about(reader, iri)
+    claimed_taxa = [claim for claim in claimed(claims, cmp + "targetTaxon") if claim.object.iri]
+    # The asserted and the claimed taxa are read together: one query per property for all of them.
+    taxon_ref = {
+        ref.link.iri: ref for ref in taxon_refs(reader, [*taxa, *(c.object.iri or "" for c in claimed_taxa)])
+    }
     reader.names([iri, *states, *advisers, *sources, *(r["party"] for r in coordinators)])
     url = info.get("url")
     return CmpView(
@@ -76,12 +82,11 @@ def cmp_view(reader: Reader, iri: str) -> CmpView:
         year_endorsed=info.get("year"),
         year_claims=tuple(sorted(claimed(claims, cmp + "yearEndorsed"), key=lambda c: c.object.text)),
         taxa=(
-            *taxon_refs(reader, taxa),
+            *sorted((taxon_ref[taxon] for taxon in set(taxa)), key=taxon_order),
             *(
                 TaxonRef(ref.link, ref.scientific_name, ref.vernacular, claim)
-                for claim in claimed(claims, cmp + "targetTaxon")
-                if claim.object.iri
-                for ref in taxon_refs(reader, [claim.object.iri])
+                for claim in claimed_taxa
+                for ref in [taxon_ref[claim.object.iri or ""]]
             ),
         ),
         populations=tuple(populations(reader, "$this cmp:targetPopulation ?pop", iri)),

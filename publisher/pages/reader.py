@@ -81,6 +81,7 @@ class Reader:
     def __init__(self, store: Queryable, iris: Iris, link_root: str = "/") -> None:
         self.store, self.base, self.link_root = store, iris.base, link_root
         self._names: dict[str, Names] = {}
+        self._values: dict[tuple[str, str], list[str]] = {}  # (subject, predicate) -> sorted values
 
     def rows(self, sparql: str, **iris: str) -> list[dict[str, str]]:
         """The solutions as {variable: lexical value}; `$name` in the query is replaced by <iris[name]>."""
@@ -103,16 +104,19 @@ class Reader:
         return found[0] if found else {}
 
     def values(self, subjects: Iterable[str], predicate: str) -> dict[str, list[str]]:
-        """subject -> the (sorted) values of one predicate, for many subjects in one query."""
+        """subject -> the (sorted) values of one predicate, for many subjects in one query; each subject's
+        values are read once per page, however many parts of the page ask."""
         listed = sorted(set(subjects))
-        if not listed:
-            return {}
-        found: dict[str, list[str]] = {}
-        for row in self.rows(
-            f"SELECT ?s ?o WHERE {{ VALUES ?s {{ {_iri_list(listed)} }} ?s {predicate} ?o }}"
-        ):
-            found.setdefault(row["s"], []).append(row["o"])
-        return {s: sorted(values) for s, values in found.items()}
+        missing = [subject for subject in listed if (subject, predicate) not in self._values]
+        if missing:
+            found: dict[str, list[str]] = {}
+            for row in self.rows(
+                f"SELECT ?s ?o WHERE {{ VALUES ?s {{ {_iri_list(missing)} }} ?s {predicate} ?o }}"
+            ):
+                found.setdefault(row["s"], []).append(row["o"])
+            for subject in missing:
+                self._values[(subject, predicate)] = sorted(found.get(subject, []))
+        return {s: self._values[(s, predicate)] for s in listed if self._values[(s, predicate)]}
 
     def names(self, subjects: Iterable[str]) -> dict[str, Names]:
         """Labels (English or untagged, best predicate first) and alt labels, fetched once per IRI."""
