@@ -19,6 +19,7 @@ stopped worker closes its store and ends at once (`_exit_at_once`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -91,6 +92,7 @@ def serve_with_workers(
 
     if not in_memory:
         checked.extensions[STORE_KEY].close()
+    _keep_out_of_collections()  # what the workers inherit: the app, the store's caches
     server = MPServer(
         "cmpkg",  # a name only: the app comes from worker_app
         address=host,
@@ -119,6 +121,7 @@ def warm_up(app: Flask, dumps: bool = True) -> dict[str, float]:
     """Compute what the first requests would otherwise wait for; report it on stderr. Seconds per item."""
     started = time.perf_counter()
     seconds = {**entity.warm_up(app), **dataset.warm_up(app, dumps=dumps)}
+    _keep_out_of_collections()
     slowest = sorted(seconds.items(), key=lambda item: -item[1])[:3]
     shown = ", ".join(f"{name} {spent:.1f} s" for name, spent in slowest)
     total = time.perf_counter() - started
@@ -128,6 +131,17 @@ def warm_up(app: Flask, dumps: bool = True) -> dict[str, float]:
         flush=True,
     )
     return seconds
+
+
+def _keep_out_of_collections() -> None:
+    """Move every object alive now out of the garbage collector's reach (`gc.freeze`): the app and the caches
+    live as long as their data version, yet each full collection would walk them all again (6% of a
+    rendered page's time at 100k triples, more on a larger heap), and in a forked worker walking them
+    writes to pages it otherwise shares with the other workers (at 1M: 25 MB less PSS with 2 workers).
+    Frozen objects are still freed by reference counting when a reload drops them; only a reference cycle
+    among them would stay."""
+    gc.collect()
+    gc.freeze()
 
 
 def _exit_at_once() -> None:
