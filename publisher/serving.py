@@ -35,6 +35,8 @@ from granian.http import HTTP1Settings
 from granian.server import MPServer
 
 from publisher.config import Settings
+from publisher.heap import give_back_freed_memory
+from publisher.store import ServedStore
 from publisher.views import dataset, entity
 from publisher.views.context import STORE_KEY
 
@@ -90,8 +92,12 @@ def serve_with_workers(
         _served.append(app)
         return app
 
-    if not in_memory:
-        checked.extensions[STORE_KEY].close()
+    if not in_memory:  # each worker opens the store itself: this process needs neither it nor its caches
+        served = checked.extensions[STORE_KEY]
+        if isinstance(served, ServedStore):
+            served.release()
+        else:
+            served.close()
     _keep_out_of_collections()  # what the workers inherit: the app, the store's caches
     server = MPServer(
         "cmpkg",  # a name only: the app comes from worker_app
@@ -142,6 +148,7 @@ def _keep_out_of_collections() -> None:
     among them would stay."""
     gc.collect()
     gc.freeze()
+    give_back_freed_memory()  # e.g. a closed store's caches: the workers would inherit the pages otherwise
 
 
 def _exit_at_once() -> None:

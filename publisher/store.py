@@ -231,6 +231,15 @@ class EmbeddedStore:
         if lease is not None:
             os.close(lease)
 
+    def release(self) -> None:
+        """Close, and let go of the data itself (an on-disk database and its caches close when freed), for a
+        process that will not read this store again: the server's main process once it has filled the
+        caches its workers adopt and before it forks them. The version and counts stay readable."""
+        self.close()
+        self.store = ox.Store()  # empty: the old one, its last reference gone, is freed now
+        self._description_source = None
+        self._parents = None
+
     def __len__(self) -> int:
         return len(self.store)
 
@@ -340,6 +349,10 @@ class ServedStore:
 
     def close(self) -> None:
         self._current.close()
+
+    def release(self) -> None:
+        """Close and let go of the data (see EmbeddedStore.release); for a process that will not serve."""
+        self._current.release()
 
 
 def data_version(files: list[RdfFile]) -> tuple[str, datetime | None]:

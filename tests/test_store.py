@@ -85,6 +85,26 @@ def test_each_file_is_loaded_into_its_own_graph_and_counted(
         store.close()
 
 
+def _open_files_under(directory: Path) -> int:
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if str(fd.resolve()).startswith(str(directory)))
+
+
+def test_a_released_disk_store_closes_its_database_and_keeps_its_version(
+    tmp_path: Path, site: Site, iris: Iris
+) -> None:
+    served = open_store(site, iris, [], tmp_path / "store")
+    try:
+        version = served.version
+        assert served.exists(BASE + "plan/2018-2020")  # reads the database (and fills its caches)
+        assert _open_files_under(tmp_path / "store") > 0
+        served.release()  # what the server's main process does before it forks its workers
+        assert _open_files_under(tmp_path / "store") == 0
+        assert served.version == version  # the workers' adoption of its caches still checks it
+    finally:
+        served.close()
+
+
 def test_the_disk_store_holds_what_the_memory_store_holds(
     tmp_path: Path, site: Site, iris: Iris, bulk_always: None
 ) -> None:
