@@ -171,20 +171,22 @@ def _limit_memory(memory_mb: int) -> None:
 
 
 class QueryWorkers:
-    """A fixed number of worker processes; `run()` gives a job to an idle one and waits up to a timeout."""
+    """Up to `size` worker processes; `run()` gives a job to an idle one and waits up to a timeout.
+
+    One worker starts with the pool; another starts only when a query finds them all busy, so a server that
+    answers one query at a time keeps one worker (each one that opens an on-disk store holds its own
+    database caches, tens of MB at 1M triples)."""
 
     def __init__(self, start: Callable[[], Worker], size: int) -> None:
         self._start = start
         self._size = max(1, size)
         self._idle: list[Worker] = []  # a stack: the worker used last is the one whose pages are warm
         self._all: set[Worker] = set()
+        self._starting = 0  # workers being started
         self._changed = threading.Condition()
         self._closed = False
-        starters = [threading.Thread(target=self._add, daemon=True) for _ in range(self._size)]
-        for starter in starters:
-            starter.start()
-        for starter in starters:
-            starter.join()
+        self._starting += 1
+        self._add()  # the first one now: a store its workers cannot open fails here
         if not self._all:
             raise QueryFailedError("no query worker could start")
         weakref.finalize(self, _kill_all, self._all)  # also at interpreter exit
@@ -227,6 +229,9 @@ class QueryWorkers:
     def _take(self, deadline: float, timeout: float) -> Worker:
         with self._changed:
             while not self._idle and not self._closed:
+                if len(self._all) + self._starting < self._size:  # all busy: one more
+                    self._starting += 1
+                    threading.Thread(target=self._add, daemon=True).start()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise QueryTimeoutError(
@@ -240,12 +245,16 @@ class QueryWorkers:
             return self._idle.pop()
 
     def _add(self) -> None:
+        """Start a worker (counted in `_starting` by the caller) and make it idle."""
         try:
             worker = self._start()
         except (QueryError, OSError) as error:
             print(f"cmpkg: a query worker could not start: {error}", file=sys.stderr)
+            with self._changed:
+                self._starting -= 1
             return
         with self._changed:
+            self._starting -= 1
             self._all.add(worker)
         self._release(worker)
 
@@ -266,9 +275,10 @@ class QueryWorkers:
         """Kill a worker (this is what stops a runaway query) and start another in the background."""
         self._discard(worker)
         with self._changed:
-            closed = self._closed
-        if not closed:
-            threading.Thread(target=self._add, daemon=True).start()
+            if self._closed:
+                return
+            self._starting += 1
+        threading.Thread(target=self._add, daemon=True).start()
 
 
 class InlineQueries:

@@ -4,6 +4,7 @@ skip the hand-off to a query worker (a fast one asked again) and which never do 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -211,3 +212,19 @@ def test_a_query_calling_a_service_always_runs_in_a_worker(
         store.close()
     assert worker_runs == [job] * 2
     assert answers[0] == answers[1]
+
+
+def test_query_workers_start_one_at_a_time_as_queries_find_them_busy(site: Site, iris: Iris) -> None:
+    store = open_store(site, iris, workers=WorkerOptions(size=3, inline_ms=0))
+    slow = QueryJob("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . FILTER (?c = ?f) }", iris.base)
+    try:
+        store.execute(QueryJob(PLANS, iris.base), 30)
+        pool = store.current._pool
+        assert pool is not None
+        assert pool.size == 1  # queries one at a time: one worker
+        with ThreadPoolExecutor(2) as clients:
+            answers = list(clients.map(lambda job: store.execute(job, 60), [slow, slow]))
+        assert answers[0] == answers[1]
+        assert pool.size == 2  # the second query found the first worker busy: one more, not three
+    finally:
+        store.close()
