@@ -142,7 +142,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "query_workers",
         4,
-        "Worker processes that run /sparql queries (each query runs in one; a runaway one is killed).",
+        "Most worker processes that run /sparql queries (each query runs in one; a runaway one is killed). "
+        "One starts with the first query, another whenever a query finds them all busy.",
     ),
     Setting(
         "query_memory_mb",
