@@ -32,6 +32,9 @@ LABEL_PROPERTIES = (
     SKOS + "altLabel",
 )
 MAX_QUERY_LENGTH = 200
+# Labels ranked for one query at most: "a" meets most labels of a large graph, and ranking them all took
+# 0.6 s at 1M triples, an easy way to load the server. Past it, the results say they are incomplete.
+MAX_CANDIDATES = 10_000
 _WORD = re.compile(r"\w+")
 
 
@@ -109,9 +112,10 @@ class Hit:
 class Results:
     query: str
     hits: list[Hit]  # this page
-    total: int
+    total: int  # with `complete` False, a lower bound
     page: int
     page_size: int
+    complete: bool = True  # False: the query met more than MAX_CANDIDATES labels; only those were ranked
 
     @property
     def pages(self) -> int:
@@ -192,7 +196,9 @@ class SearchIndex:
         if not key:
             return Results(query, [], 0, page, page_size)
         best: dict[int, tuple[Rank, int]] = {}  # entity -> (rank, label)
-        for label in self._containing(key):
+        candidates = self._containing(key)
+        complete = len(candidates) <= MAX_CANDIDATES
+        for label in candidates[:MAX_CANDIDATES]:
             found = rank(key, self._key(label))
             entity = self._label_entity[label]
             if found is not None and (entity not in best or found < best[entity][0]):
@@ -211,15 +217,16 @@ class SearchIndex:
             Hit(self._entity(entity), found, self._label(label))
             for entity, (found, label) in ordered[start : start + page_size]
         ]
-        return Results(query, hits, len(ordered), page, page_size)
+        return Results(query, hits, len(ordered), page, page_size, complete)
 
     def _containing(self, key: str) -> list[int]:
-        """The labels containing the query's longest word (every label it can meet contains that word)."""
+        """The labels containing the query's longest word (every label it can meet contains that word), in
+        index order; past MAX_CANDIDATES, one more and no others."""
         words = _WORD.findall(key)
         needle = max(words, key=len) if words else key
         found: dict[int, None] = {}
         position = self._keys.find(needle)
-        while position >= 0:
+        while position >= 0 and len(found) <= MAX_CANDIDATES:
             found[bisect.bisect_right(self._key_starts, position) - 1] = None
             position = self._keys.find(needle, position + 1)
         return list(found)

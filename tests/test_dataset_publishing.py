@@ -31,6 +31,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 from werkzeug.wsgi import FileWrapper
 
+import publisher.search as search_module
 from publisher.app import create_app
 from publisher.config import load_settings
 from publisher.dumps import DUMPS_BY_NAME, TEMPORARY_PREFIX, Dumps
@@ -654,6 +655,24 @@ def test_search_pages_its_results(client: FlaskClient) -> None:
     assert second["prev"] == "/search.json?q=the&page=1"
     html = client.get("/search?q=the").text
     assert 'rel="next" href="/search?q=the&amp;page=2"' in html
+
+
+def test_a_search_met_by_too_many_names_ranks_only_the_first_and_says_so(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    complete = search(client, "e")
+    assert complete["complete"] is True
+    total = complete["total"]
+    assert isinstance(total, int)
+    assert total > 40
+    monkeypatch.setattr(search_module, "MAX_CANDIDATES", 40)  # the project's data is small: a low cap
+    capped = search(client, "e")
+    assert capped["complete"] is False
+    capped_total = capped["total"]
+    assert isinstance(capped_total, int)
+    assert 0 < capped_total <= 40
+    assert "More than" in client.get("/search?q=e").text
+    assert search(client, "SWG-CMP")["complete"] is True  # a query few names meet is unaffected
 
 
 def test_an_empty_search_shows_the_form(client: FlaskClient) -> None:

@@ -428,10 +428,17 @@ def _search(fmt: Format) -> Response:
 
 def _search_document(query: str, results: Any) -> dict[str, Any]:
     base, root = iris().base, url_for("home.index")
-    document: dict[str, Any] = {"query": query, "total": 0, "page": 1, "pages": 1, "results": []}
+    document: dict[str, Any] = {
+        "query": query,
+        "total": 0,
+        "page": 1,
+        "pages": 1,
+        "complete": True,
+        "results": [],
+    }
     if results is None:
         return document
-    document.update(total=results.total, page=results.page, pages=results.pages)
+    document.update(total=results.total, page=results.page, pages=results.pages, complete=results.complete)
     document["results"] = [
         {
             "iri": hit.iri,
