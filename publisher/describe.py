@@ -126,7 +126,7 @@ class DescriptionSource:
                     graphs.add(quad.graph_name.value)
                 if isinstance(quad.object, ox.BlankNode):
                     pending.append(quad.object)
-        return _unique(triples), graphs
+        return unique_triples(triples), graphs
 
     def _labels_and_types(self, nodes: Iterable[ox.NamedNode]) -> Iterator[ox.Triple]:
         for neighbour in nodes:
@@ -181,7 +181,7 @@ def assemble(
     )
 
 
-def _unique(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+def unique_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     """Drop duplicates (a triple may sit in several named graphs), keep a stable order."""
     # A triple's N-Triples text sorts as (subject, predicate, object) would: "<" and ">" end every IRI.
     return sorted(set(triples), key=str)

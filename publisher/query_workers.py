@@ -182,11 +182,10 @@ class QueryWorkers:
         self._size = max(1, size)
         self._idle: list[Worker] = []  # a stack: the worker used last is the one whose pages are warm
         self._all: set[Worker] = set()
-        self._starting = 0  # workers being started
+        self._starting = 1  # workers being started: the first one, now
         self._changed = threading.Condition()
         self._closed = False
-        self._starting += 1
-        self._add()  # the first one now: a store its workers cannot open fails here
+        self._add()  # a store its workers cannot open fails here
         if not self._all:
             raise QueryFailedError("no query worker could start")
         weakref.finalize(self, _kill_all, self._all)  # also at interpreter exit

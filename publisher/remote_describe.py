@@ -26,6 +26,7 @@ from publisher.describe import (
     Link,
     Subject,
     assemble,
+    unique_triples,
 )
 
 FIRST_DEPTH = 4  # blank-node hops read at first (a shape's property's sh:or list's members' sh:in list)
@@ -126,8 +127,7 @@ class SparqlDescriptions:
                 graphs.add(graph.value)
                 if isinstance(obj, ox.BlankNode):
                     pending.append(obj)
-        ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-        return ordered, graphs
+        return unique_triples(triples), graphs
 
     def _blank_levels(self, roots: list[ox.NamedNode]) -> list[Row]:
         """The triples of the blank nodes below the roots, in one answer (labels are only valid within it)."""

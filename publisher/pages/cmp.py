@@ -3,7 +3,7 @@ claims, sources and IWC page. No web imports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from publisher.namespaces import CMP_PATH
 from publisher.pages.reader import Link, Reader
@@ -14,7 +14,6 @@ from publisher.pages.records import (
     claimed,
     claims_about,
     populations,
-    taxon_order,
     taxon_refs,
 )
 
@@ -67,11 +66,10 @@ def cmp_view(reader: Reader, iri: str) -> CmpView:
     advisers = [r["body"] for r in reader.rows("SELECT ?body { ?body cmp:advises $this }", this=iri)]
     sources = reader.values([iri], "dct:source").get(iri, [])
     claims = claims_about(reader, iri)
-    claimed_taxa = [claim for claim in claimed(claims, cmp + "targetTaxon") if claim.object.iri]
-    # The asserted and the claimed taxa are read together: one query per property for all of them.
-    taxon_ref = {
-        ref.link.iri: ref for ref in taxon_refs(reader, [*taxa, *(c.object.iri or "" for c in claimed_taxa)])
-    }
+    claimed_taxa = [(c, taxon) for c in claimed(claims, cmp + "targetTaxon") if (taxon := c.object.iri)]
+    # The asserted and the claimed taxa read together (a query per property for all of them); the reader
+    # keeps what it read, so listing the asserted ones below asks nothing again.
+    by_iri = {ref.link.iri: ref for ref in taxon_refs(reader, [*taxa, *(t for _, t in claimed_taxa)])}
     reader.names([iri, *states, *advisers, *sources, *(r["party"] for r in coordinators)])
     url = info.get("url")
     return CmpView(
@@ -82,12 +80,8 @@ def cmp_view(reader: Reader, iri: str) -> CmpView:
         year_endorsed=info.get("year"),
         year_claims=tuple(sorted(claimed(claims, cmp + "yearEndorsed"), key=lambda c: c.object.text)),
         taxa=(
-            *sorted((taxon_ref[taxon] for taxon in set(taxa)), key=taxon_order),
-            *(
-                TaxonRef(ref.link, ref.scientific_name, ref.vernacular, claim)
-                for claim in claimed_taxa
-                for ref in [taxon_ref[claim.object.iri or ""]]
-            ),
+            *taxon_refs(reader, taxa),
+            *(replace(by_iri[taxon], claim=claim) for claim, taxon in claimed_taxa),
         ),
         populations=tuple(populations(reader, "$this cmp:targetPopulation ?pop", iri)),
         range_states=(

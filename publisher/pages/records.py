@@ -166,12 +166,7 @@ def taxon_refs(reader: Reader, taxa: list[str]) -> list[TaxonRef]:
         TaxonRef(reader.link(t), next(iter(scientific.get(t, [])), None), tuple(vernacular.get(t, ())))
         for t in taxa
     ]
-    return sorted(refs, key=taxon_order)
-
-
-def taxon_order(ref: TaxonRef) -> str:
-    """Taxa are listed by scientific name (else by label), ignoring case."""
-    return (ref.scientific_name or ref.link.text).casefold()
+    return sorted(refs, key=lambda ref: (ref.scientific_name or ref.link.text).casefold())
 
 
 def populations(reader: Reader, pattern: str, iri: str) -> list[PopulationView]:
