@@ -112,7 +112,7 @@ class DescriptionSource:
     def _bounded_description(self, node: ox.NamedNode) -> tuple[list[ox.Triple], set[str]]:
         """The entity's own triples, following blank nodes (RDF lists) to their end."""
         triples: list[ox.Triple] = []
-        graphs: set[str] = set()
+        graphs: set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = set()
         pending: list[Subject] = [node, *self.fragments().get(node.value, [])]
         seen: set[Subject] = set()
         while pending:
@@ -121,12 +121,12 @@ class DescriptionSource:
                 continue
             seen.add(subject)
             for quad in self.store.quads_for_pattern(subject, None, None, None):
-                triples.append(ox.Triple(quad.subject, quad.predicate, quad.object))
-                if isinstance(quad.graph_name, ox.NamedNode):
-                    graphs.add(quad.graph_name.value)
-                if isinstance(quad.object, ox.BlankNode):
-                    pending.append(quad.object)
-        return unique_triples(triples), graphs
+                triple = quad.triple  # one object from Rust, not three terms and a new Triple
+                triples.append(triple)
+                graphs.add(quad.graph_name)
+                if isinstance(triple.object, ox.BlankNode):
+                    pending.append(triple.object)
+        return unique_triples(triples), {g.value for g in graphs if isinstance(g, ox.NamedNode)}
 
     def _labels_and_types(self, nodes: Iterable[ox.NamedNode]) -> Iterator[ox.Triple]:
         for neighbour in nodes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -47,9 +48,11 @@ LABEL_RANKS = {predicate.value: rank for rank, predicate in enumerate(LABEL_PRED
 NAME_CACHE_ENTRIES = 16384  # IRIs whose compact name and link are kept (predicates, types, ... recur)
 
 
-@dataclass(frozen=True)
-class Value:
-    """One value as shown: text, where it links, and a discreet note (language, datatype, full IRI)."""
+class Value(NamedTuple):
+    """One value as shown: text, where it links, and a discreet note (language, datatype, full IRI).
+
+    A named tuple rather than a dataclass: a page makes dozens and hashes them (value_html memoises their
+    HTML), and a tuple is built and hashed in C."""
 
     text: str
     href: str | None = None
@@ -58,8 +61,7 @@ class Value:
     members: tuple[Value, ...] = ()  # an RDF list's members
 
 
-@dataclass(frozen=True)
-class PropertyRow:
+class PropertyRow(NamedTuple):
     predicate: Value
     values: tuple[Value, ...]
 
@@ -109,11 +111,23 @@ class Labeller:
         return _compact(iri, self.base)
 
     def iri_value(self, iri: str) -> Value:
-        return Value(self.name(iri), _href(iri, self.base, self.link_root), note=None, iri=iri)
+        found = self.labels.get(iri)
+        return _iri_value(iri, found[1] if found else None, self.base, self.link_root)
 
 
 _compact = functools.lru_cache(maxsize=NAME_CACHE_ENTRIES)(compact_iri)
-_href = functools.lru_cache(maxsize=NAME_CACHE_ENTRIES)(href_for)
+
+
+@functools.lru_cache(maxsize=NAME_CACHE_ENTRIES)
+def _iri_value(iri: str, label: str | None, base: str, link_root: str) -> Value:
+    return Value(label or _compact(iri, base), href_for(iri, base, link_root), note=None, iri=iri)
+
+
+@functools.lru_cache(maxsize=8)
+def _leading_predicates(base: str) -> dict[str, int]:
+    """LEADING_PREDICATES under this base -> their rank."""
+    iris = (base + p if p.startswith(CMP_PATH) else p for p in LEADING_PREDICATES)
+    return {iri: rank for rank, iri in enumerate(iris)}
 
 
 def entity_page(
@@ -138,10 +152,10 @@ def entity_page(
             continue
         by_predicate.setdefault(triple.predicate.value, []).append(_value(triple.object, labeller, lists))
     sections: dict[str, list[PropertyRow]] = {name: [] for name in SECTIONS}
-    leading = [base + p if p.startswith(CMP_PATH) else p for p in LEADING_PREDICATES]
+    leading = _leading_predicates(base)
 
     def order(predicate: str) -> tuple[int, str]:
-        return (leading.index(predicate) if predicate in leading else len(leading), labeller.name(predicate))
+        return (leading.get(predicate, len(leading)), labeller.name(predicate))
 
     for predicate in sorted(by_predicate, key=order):
         relative = predicate[len(base) :] if predicate.startswith(base) else predicate

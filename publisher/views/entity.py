@@ -127,7 +127,8 @@ def _html(description: Description) -> str:
     # occur inside strings, where the \u escapes mean the same characters.
     embedded = json_ld
     for character, escaped in SCRIPT_ESCAPES:
-        embedded = embedded.replace(character, escaped)
+        if character in embedded:  # finding is far cheaper than replace() scanning a string with none
+            embedded = embedded.replace(character, escaped)
     return render_template(
         "entity.html", page=page, json_ld=embedded, alternates=alternates, base=base, special=special
     )
