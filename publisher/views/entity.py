@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from email.utils import format_datetime, parsedate_to_datetime
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from publisher.describe import Description
@@ -28,7 +28,7 @@ from publisher.pages import special_view
 from publisher.response_cache import CachedAnswer
 from publisher.store import Store
 from publisher.value_html import rows_html, value_html
-from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY, iris, page_cache, store
+from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY, iris, page_cache, site_links, store
 from publisher.views.entity_replay import MARK_KEY, Mark, ReplayAnswers, etag_matches
 
 blueprint = Blueprint("entity", __name__)
@@ -74,7 +74,7 @@ def dereference(path: str) -> Response:
         description = served.describe(iri, page)
         if description is None:
             return not_found(path)
-        body = _html(description).encode() if fmt == HTML else _rdf(description, fmt)
+        body = _html(description, root, path).encode() if fmt == HTML else _rdf(description, fmt)
         answer = CachedAnswer(body, _paging_links(root, path, description))
         cache.put(key, answer)
     if answer.headers.get("Link"):
@@ -110,17 +110,16 @@ def warm_up(app: Flask) -> dict[str, float]:
     return seconds
 
 
-def _html(description: Description) -> str:
-    base = iris().base
-    link_root = url_for("home.index")
-    path = _path_of(description.iri)
+def _html(description: Description, link_root: str, path: str) -> str:
+    names, served = iris(), store()
+    base = names.base
     alternates = _alternates(link_root, path)
-    if description.iri == str(iris().ontology):
-        doc = ontology_doc(store(), base, link_root=link_root)
+    if description.iri == str(names.ontology):
+        doc = ontology_doc(served, base, link_root=link_root)
         return render_template("ontology.html", doc=doc, alternates=alternates)
-    page = entity_page(description, base, link_root=link_root, parent=store().parent)
+    page = entity_page(description, base, link_root=link_root, parent=served.parent)
     types = {t.iri for t in page.types if t.iri}
-    special = special_view(store(), iris(), description.iri, types, link_root=link_root)
+    special = special_view(served, names, description.iri, types, link_root=link_root)
     json_ld = _serialize(description.triples, ox.RdfFormat.JSON_LD).decode()
     # Inside <script>, "</script" or "<!--" from the data would change the page: escape every "<" (and the
     # characters JSON allows but JavaScript did not) so the block holds data only. In JSON these can only
@@ -129,8 +128,10 @@ def _html(description: Description) -> str:
     for character, escaped in SCRIPT_ESCAPES:
         if character in embedded:  # finding is far cheaper than replace() scanning a string with none
             embedded = embedded.replace(character, escaped)
-    return render_template(
-        "entity.html", page=page, json_ld=embedded, alternates=alternates, base=base, special=special
+    # Rendered without render_template's signals and context processors (the page needs only `site`): the
+    # entity page is the one rendered thousands of times a second.
+    return current_app.jinja_env.get_template("entity.html").render(
+        page=page, json_ld=embedded, alternates=alternates, base=base, special=special, site=site_links()
     )
 
 
@@ -192,10 +193,6 @@ def _serialize(
     written = ox.serialize(items, format=rdf_format, prefixes=prefixes)
     assert written is not None  # serialize() returns the bytes when given no output
     return written
-
-
-def _path_of(iri: str) -> str:
-    return iri[len(iris().base) :]
 
 
 def _twin(root: str, path: str, fmt: Format) -> str:
