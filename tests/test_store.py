@@ -4,6 +4,7 @@ skip the hand-off to a query worker (a fast one asked again) and which never do 
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from rdflib.compare import isomorphic
 import publisher.store as store_module
 from publisher.iris import Iris
 from publisher.query_execution import Answer, QueryJob, QueryTimeoutError
-from publisher.query_workers import QueryWorkers, WorkerOptions
+from publisher.query_workers import IDLE_BEFORE_TRIM_SECONDS, QueryWorkers, WorkerOptions, fork_worker
 from publisher.rdf_files import RdfFileError, read_graph
 from publisher.site import Site
 from publisher.store import CURRENT, EmbeddedStore, build_store, open_store
@@ -228,3 +229,32 @@ def test_query_workers_start_one_at_a_time_as_queries_find_them_busy(site: Site,
         assert pool.size == 2  # the second query found the first worker busy: one more, not three
     finally:
         store.close()
+
+
+def _resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+def test_a_query_worker_gives_back_a_big_query_s_memory_once_idle_not_between_queries() -> None:
+    data = ox.Store()
+    data.extend(
+        ox.Quad(ox.NamedNode(f"{PARTNER}s{n}"), ox.NamedNode(f"{PARTNER}p{n % 7}"), ox.Literal(f"v{n}"))
+        for n in range(150_000)
+    )
+    workers = QueryWorkers(lambda: fork_worker(data), 1)
+    grouping = QueryJob("SELECT ?s (GROUP_CONCAT(?o) AS ?all) { ?s ?p ?o } GROUP BY ?s ORDER BY ?all")
+    try:
+        (worker,) = workers._all
+        before = _resident_mb(worker.pid)
+        workers.run(grouping, 60)
+        after_query = _resident_mb(worker.pid)
+        assert after_query > before + 20  # the grouping's tables, freed but kept by malloc
+        workers.run(QueryJob("ASK {}"), 60)  # straight after: the memory is kept for the next query
+        assert _resident_mb(worker.pid) > before + 20
+        time.sleep(IDLE_BEFORE_TRIM_SECONDS + 1.0)
+        assert _resident_mb(worker.pid) < after_query - 15  # idle: given back
+    finally:
+        workers.close()
