@@ -139,6 +139,7 @@ class EmbeddedStore:
     _lease: int | None = field(default=None, init=False, repr=False)  # lock file keeping a generation
     _parents: Callable[[str], tuple[str, str] | None] | None = field(default=None, init=False, repr=False)
     _description_source: DescriptionSource | None = field(default=None, init=False, repr=False)
+    _hash_iris: dict[str, list[ox.NamedNode]] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def open(cls, path: Path | None = None) -> EmbeddedStore:
@@ -207,8 +208,19 @@ class EmbeddedStore:
 
     def _descriptions(self) -> DescriptionSource:
         if self._description_source is None:
-            self._description_source = DescriptionSource(self.store)
+            self._description_source = DescriptionSource(self.store, self._hash_iris)
         return self._description_source
+
+    def hash_iris(self) -> dict[str, list[ox.NamedNode]]:
+        """Document IRI -> the hash IRIs under it that are subjects (`{base}ontology` -> its terms): found
+        with a scan of the whole store on first use, unless adopted."""
+        return self._descriptions().fragments()
+
+    def adopt_hash_iris(self, hash_iris: dict[str, list[ox.NamedNode]]) -> None:
+        """Hash IRIs found before for this same data (an on-disk generation keeps them: a process opening it
+        is spared the scan, and the tens of MB of database caches the scan leaves behind)."""
+        self._hash_iris = hash_iris
+        self._description_source = None
 
     def parent(self, iri: str) -> tuple[str, str] | None:
         return self._parent_finder()(iri)
@@ -463,6 +475,7 @@ def shacl_check(site: Site, iris: Iris) -> Callable[[list[RdfFile]], None]:
 CURRENT = "current"  # file naming the generation in use
 STORE_DIR = "store"
 MANIFEST = "manifest.json"
+HASH_IRIS = "hash-iris.json"  # document IRI -> the hash IRIs under it, found at build time
 LEASE = "in-use.lock"
 
 
@@ -486,9 +499,11 @@ def build_generation(root: Path, files: list[RdfFile], iris: Iris) -> tuple[Path
         report.count()  # the store is closed below
         store.store.flush()
         version, modified = store.version, store.modified.isoformat() if store.modified else None
+        hash_iris = {doc: [n.value for n in nodes] for doc, nodes in store.hash_iris().items()}
         del store  # closes the read-write database before anyone opens it read-only
         built = {**manifest(files, iris), "version": version, "modified": modified}
         (generation / MANIFEST).write_text(json.dumps(built, indent=1) + "\n")
+        (generation / HASH_IRIS).write_text(json.dumps(hash_iris, indent=1, sort_keys=True) + "\n")
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise
@@ -540,6 +555,11 @@ def open_generation(generation: Path, workers: WorkerOptions) -> EmbeddedStore:
         store.modified = datetime.fromisoformat(built["modified"]) if built.get("modified") else None
     except (OSError, ValueError):
         pass  # an older generation without a version: ETags fall back to the empty version
+    try:
+        found = json.loads((generation / HASH_IRIS).read_text())
+        store.adopt_hash_iris({doc: [ox.NamedNode(iri) for iri in iris] for doc, iris in found.items()})
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass  # an older generation: the first entity request finds them with a scan of the store
     return store
 
 

@@ -19,7 +19,7 @@ from publisher.query_execution import Answer, QueryJob, QueryTimeoutError
 from publisher.query_workers import IDLE_BEFORE_TRIM_SECONDS, QueryWorkers, WorkerOptions, fork_worker
 from publisher.rdf_files import RdfFileError, read_graph
 from publisher.site import Site
-from publisher.store import CURRENT, EmbeddedStore, build_store, open_store
+from publisher.store import CURRENT, HASH_IRIS, EmbeddedStore, build_store, open_generation, open_store
 from tests.conftest import BASE
 
 PLANS = """PREFIX cmp: <ontology#>
@@ -105,6 +105,38 @@ def test_a_released_disk_store_closes_its_database_and_keeps_its_version(
         assert served.version == version  # the workers' adoption of its caches still checks it
     finally:
         served.close()
+
+
+class _NoQueries:
+    """A store that answers quad patterns but fails any query (a scan of the whole store)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+
+    def quads_for_pattern(self, *pattern: object) -> object:
+        return self.store.quads_for_pattern(*pattern)  # type: ignore[arg-type]
+
+    def query(self, *args: object, **kwargs: object) -> object:
+        raise AssertionError("the store was scanned")
+
+
+def test_a_disk_generation_keeps_its_hash_iris_so_opening_it_needs_no_scan(
+    tmp_path: Path, site: Site, iris: Iris
+) -> None:
+    build_store(site, iris, [], tmp_path / "store")
+    generation = tmp_path / "store" / (tmp_path / "store" / CURRENT).read_text().strip()
+    kept = json.loads((generation / HASH_IRIS).read_text())
+    topic = f"{BASE}ontology#Topic"
+    assert topic in kept[f"{BASE}ontology"]
+    opened = open_generation(generation, WorkerOptions())
+    try:
+        opened.store = _NoQueries(opened.store)  # type: ignore[assignment]
+        assert opened.exists(topic)
+        description = opened.describe(f"{BASE}ontology")
+        assert description is not None
+        assert ox.NamedNode(topic) in {t.subject for t in description.statements}
+    finally:
+        opened.close()
 
 
 def test_the_disk_store_holds_what_the_memory_store_holds(
