@@ -113,14 +113,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "query_timeout",
         10.0,
-        "Seconds a /sparql query may run; past it the query's worker process is killed and the answer is "
-        "503 Service Unavailable.",
+        "Seconds a query (/sparql, /queries/<name>) may run; past it the query's worker process is killed "
+        "and the answer is 503 Service Unavailable.",
     ),
     Setting(
         "result_limit",
         100000,
-        "Most rows (or triples) a /sparql answer may have; a larger answer is refused with 500 and a "
-        "message. 0: no limit.",
+        "Most rows (or triples) a query's answer (/sparql, /queries/<name>) may have; a larger answer is "
+        "refused with 500 and a message. 0: no limit.",
     ),
     Setting(
         "max_request_bytes",

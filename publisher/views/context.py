@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 
+from publisher.config import Settings
+from publisher.endpoint import EndpointLimits
 from publisher.iris import Iris
 from publisher.response_cache import ResponseCache
 from publisher.store import Store
@@ -12,6 +14,7 @@ STORE_KEY = "cmpkg.store"
 PAGE_CACHE_KEY = "cmpkg.page_cache"
 IRIS_KEY = "cmpkg.iris"
 SITE_LINKS_KEY = "cmpkg.site_links"
+LIMITS_KEY = "cmpkg.endpoint_limits"
 SITE_LINKS_ROOTS = 16
 
 
@@ -46,3 +49,16 @@ def site_links() -> dict[str, str]:
 def page_cache() -> ResponseCache:
     found: ResponseCache = current_app.extensions[PAGE_CACHE_KEY]
     return found
+
+
+def settings() -> Settings:
+    found: Settings = current_app.config["CMPKG_SETTINGS"]
+    return found
+
+
+def endpoint_limits() -> EndpointLimits:
+    """The query timeout, row limit, request size and SERVICE allow-list, from the settings."""
+    limits: EndpointLimits | None = current_app.extensions.get(LIMITS_KEY)
+    if limits is None:
+        limits = current_app.extensions[LIMITS_KEY] = EndpointLimits.from_settings(settings())
+    return limits

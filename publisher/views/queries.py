@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask.blueprints import BlueprintSetupState
 
-from publisher.formats import HTML, negotiate
+from publisher.endpoint import answer_query
+from publisher.formats import HTML, JSON, negotiate
 from publisher.openapi import openapi_document
+from publisher.query_execution import QueryError, http_status
 from publisher.result_table import result_table
 from publisher.saved_queries import (
     QUERY_FORMATS,
@@ -19,7 +22,7 @@ from publisher.saved_queries import (
     load_saved_queries,
 )
 from publisher.site import Site
-from publisher.views.context import iris, store
+from publisher.views.context import endpoint_limits, iris, store
 
 blueprint = Blueprint("queries", __name__)
 QUERIES_KEY = "cmpkg.saved_queries"
@@ -61,12 +64,26 @@ def run(name: str) -> Any:
         if fmt is HTML:
             return _page(query, given, error=str(error)), 400
         return _plain(400, f"{error}\n")
-    results = store().query(sparql, base_iri=base)
+    # Bounded as /sparql is: run by a query worker within the timeout and the row limit.
+    try:
+        answer = answer_query(
+            store(),
+            sparql,
+            base,
+            endpoint_limits(),
+            results_format=JSON if fmt is HTML else fmt,
+            graph_format=None,
+        )
+    except QueryError as error:
+        if fmt is HTML:
+            return _page(query, given, error=str(error)), http_status(error)
+        return _plain(http_status(error), f"{error}\n")
     if fmt is HTML:
+        results = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
         table = result_table(results, store(), base, link_root=request.script_root + "/")
         response = Response(_page(query, given, table=table), content_type=HTML.content_type)
     else:
-        response = Response(results.serialize(format=fmt.results_format), content_type=fmt.content_type)
+        response = Response(answer.body, content_type=fmt.content_type)
     if not dot:
         response.vary.add("Accept")
     return response

@@ -23,7 +23,6 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from publisher.config import Settings
 from publisher.endpoint import EndpointLimits, answer_query
 from publisher.formats import (
     HTML,
@@ -41,18 +40,15 @@ from publisher.namespaces import EXTERNAL_PREFIXES
 from publisher.query_execution import (
     Answer,
     Dataset,
-    NotAcceptableError,
     QueryError,
-    QueryRefusedError,
     QuerySyntaxError,
-    QueryTimeoutError,
-    ResultLimitError,
+    http_status,
 )
 from publisher.result_table import Table, result_table
 from publisher.saved_queries import ParameterError, SavedQuery
 from publisher.service_description import service_description, write_description
 from publisher.store import ServedStore
-from publisher.views.context import iris, store
+from publisher.views.context import endpoint_limits, iris, settings, store
 from publisher.views.queries import saved_queries
 
 blueprint = Blueprint("sparql", __name__)
@@ -60,14 +56,6 @@ blueprint = Blueprint("sparql", __name__)
 RESULTS_CHOICES = (*RESULTS_FORMATS, HTML)
 GRAPH_CHOICES = (*RDF_FORMATS, HTML)
 DESCRIPTION_CHOICES = (*RDF_FORMATS, HTML)
-LIMITS_KEY = "cmpkg.endpoint_limits"
-STATUS = {
-    QuerySyntaxError: 400,
-    QueryRefusedError: 400,
-    NotAcceptableError: 406,
-    ResultLimitError: 500,
-    QueryTimeoutError: 503,
-}
 EXAMPLE_QUERY = """PREFIX cmp: <ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 
@@ -137,7 +125,7 @@ def endpoint() -> Any:
             N_TRIPLES if graph is HTML else graph,
         )
     except QueryError as error:
-        return _error(STATUS.get(type(error), 500), _explained(error, protocol.query), protocol.query)
+        return _error(http_status(error), _explained(error, protocol.query), protocol.query)
     if (results is HTML and answer.format is JSON) or (graph is HTML and answer.format is N_TRIPLES):
         response = Response(_page(protocol.query, answer=answer), content_type=HTML.content_type)
     else:
@@ -261,18 +249,6 @@ def reload() -> Response:
     if report is None:
         return _plain(200, "reloaded")
     return _plain(200, f"reloaded: {report.quads} quads from {len(report.files)} files")
-
-
-def settings() -> Settings:
-    found: Settings = current_app.config["CMPKG_SETTINGS"]
-    return found
-
-
-def endpoint_limits() -> EndpointLimits:
-    limits: EndpointLimits | None = current_app.extensions.get(LIMITS_KEY)
-    if limits is None:
-        limits = current_app.extensions[LIMITS_KEY] = EndpointLimits.from_settings(settings())
-    return limits
 
 
 def _absolute(iri: str, base: str) -> str:
