@@ -769,22 +769,20 @@ def test_docs_list_every_saved_query() -> None:
     assert not missing, f"add these to the table in docs/queries.md: {missing}"
 
 
-def _bounded_client(**bounds: object) -> FlaskClient:
-    overrides = {"site_dir": str(ROOT), "base_iri": BASE, "query_inline_ms": 0, **bounds}
-    return create_app(load_settings(environ={}, overrides=overrides)).test_client()
-
-
-@pytest.mark.parametrize(("suffix", "mimetype"), [(".json", "text/plain"), ("", "text/html")])
-def test_a_saved_query_is_stopped_at_the_query_timeout_like_any_query(suffix: str, mimetype: str) -> None:
-    response = _bounded_client(query_timeout=0.0002).get(f"/queries/count_items_by_party{suffix}")
-    assert response.status_code == 503
-    assert response.mimetype == mimetype
-    assert "query_timeout" in response.get_data(as_text=True)
-
-
+@pytest.mark.parametrize(
+    ("bound", "value", "url", "status"),
+    [
+        ("query_timeout", 0.0002, "/queries/count_items_by_party", 503),  # stopped
+        ("result_limit", 2, "/queries/list_cmps", 500),  # refused
+    ],
+)
 @pytest.mark.parametrize(("suffix", "mimetype"), [(".csv", "text/plain"), ("", "text/html")])
-def test_a_saved_query_over_the_result_limit_is_refused_like_any_query(suffix: str, mimetype: str) -> None:
-    response = _bounded_client(result_limit=2).get(f"/queries/list_cmps{suffix}")
-    assert response.status_code == 500
+def test_a_saved_query_is_bounded_like_any_query(
+    bound: str, value: float, url: str, status: int, suffix: str, mimetype: str
+) -> None:
+    overrides = {"site_dir": str(ROOT), "base_iri": BASE, "query_inline_ms": 0, bound: value}
+    client = create_app(load_settings(environ={}, overrides=overrides)).test_client()
+    response = client.get(url + suffix)
+    assert response.status_code == status
     assert response.mimetype == mimetype
-    assert "result_limit" in response.get_data(as_text=True)
+    assert bound in response.get_data(as_text=True)
