@@ -24,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from publisher.endpoint import EndpointLimits, answer_query
+from publisher.form_fields import form_fields
 from publisher.formats import (
     HTML,
     JSON,
@@ -167,7 +168,9 @@ def read_protocol_request(max_bytes: int) -> ProtocolRequest:
 def _post_fields(args: MultiDict[str, str]) -> tuple[MultiDict[str, str], list[str]]:
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded":
-        form = request.form
+        # Decoded in C; a body it cannot decode goes to werkzeug's parser, which reads the cached body again.
+        decoded = form_fields(request.get_data(cache=True))
+        form = MultiDict(decoded) if decoded is not None else request.form
         if "update" in form or "update" in args:
             raise ProtocolError(400, "this endpoint is read-only: it runs queries, never updates (update=)")
         fields = MultiDict(list(args.items(multi=True)) + list(form.items(multi=True)))
