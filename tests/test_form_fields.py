@@ -60,22 +60,25 @@ def client() -> FlaskClient:
     ).test_client()
 
 
-def test_a_form_the_fast_decoder_cannot_take_is_still_answered(client: FlaskClient) -> None:
-    body = b"query=ASK%20%7B%7D&note=100%25+sure%zz"
-    response = client.post(
-        "/sparql",
-        data=body,
-        content_type="application/x-www-form-urlencoded",
-        headers={"Accept": "application/sparql-results+json"},
-    )
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_form_the_fast_decoder_cannot_take_is_still_answered(client: FlaskClient, method: str) -> None:
+    fields = "query=ASK%20%7B%7D&note=100%25+sure%zz"
+    accept = {"Accept": "application/sparql-results+json"}
+    if method == "GET":
+        response = client.get(f"/sparql?{fields}", headers=accept)
+    else:
+        form = "application/x-www-form-urlencoded"
+        response = client.post("/sparql", data=fields.encode(), content_type=form, headers=accept)
     assert response.status_code == 200
     assert response.get_json() == {"head": {}, "boolean": True}
 
 
-def test_a_posted_form_query_runs_as_written(client: FlaskClient) -> None:
+def test_a_query_sent_as_a_form_or_in_the_url_runs_as_written(client: FlaskClient) -> None:
     query = 'SELECT ?text WHERE { BIND("a + b = 100% \\\\ ça & <x>" AS ?text) }'
-    response = client.post(
-        "/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}
-    )
-    assert response.status_code == 200
-    assert response.get_json()["results"]["bindings"][0]["text"]["value"] == "a + b = 100% \\ ça & <x>"
+    accept = {"Accept": "application/sparql-results+json"}
+    for response in (
+        client.post("/sparql", data={"query": query}, headers=accept),
+        client.get("/sparql?" + urlencode({"query": query}), headers=accept),
+    ):
+        assert response.status_code == 200
+        assert response.get_json()["results"]["bindings"][0]["text"]["value"] == "a + b = 100% \\ ça & <x>"

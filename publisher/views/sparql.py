@@ -137,7 +137,7 @@ def endpoint() -> Any:
 
 def read_protocol_request(max_bytes: int) -> ProtocolRequest:
     """The query and parameters of a GET, a form POST or a direct POST (SPARQL 1.1 Protocol §2.1)."""
-    args = request.args
+    args = _decoded_form(request.query_string) or request.args
     if request.method == "GET":
         if len(request.query_string) > max_bytes:
             raise ProtocolError(
@@ -168,9 +168,7 @@ def read_protocol_request(max_bytes: int) -> ProtocolRequest:
 def _post_fields(args: MultiDict[str, str]) -> tuple[MultiDict[str, str], list[str]]:
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded":
-        # Decoded in C; a body it cannot decode goes to werkzeug's parser, which reads the cached body again.
-        decoded = form_fields(request.get_data(cache=True))
-        form = MultiDict(decoded) if decoded is not None else request.form
+        form = _decoded_form(request.get_data(cache=True)) or request.form  # which reads the cached body
         if "update" in form or "update" in args:
             raise ProtocolError(400, "this endpoint is read-only: it runs queries, never updates (update=)")
         fields = MultiDict(list(args.items(multi=True)) + list(form.items(multi=True)))
@@ -191,6 +189,13 @@ def _post_fields(args: MultiDict[str, str]) -> tuple[MultiDict[str, str], list[s
         f"a query is POSTed as application/x-www-form-urlencoded or application/sparql-query, "
         f"not {mimetype or 'a body without Content-Type'}",
     )
+
+
+def _decoded_form(encoded: bytes) -> MultiDict[str, str] | None:
+    """A query string or form body decoded in C (publisher/form_fields.py); None (werkzeug's parser decides)
+    when it cannot be, or when it is empty."""
+    fields = form_fields(encoded)
+    return MultiDict(fields) if fields else None
 
 
 def describe(protocol: ProtocolRequest, limits: EndpointLimits) -> Any:
