@@ -153,7 +153,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "query_inline_ms",
-        5.0,
+        20.0,
         "A /sparql query a worker answered within this many milliseconds (and 1% of query_timeout) runs in "
         "the request's own thread when asked again, saving the hand-off: the store does not change, so the "
         "same query does the same work. Queries calling SERVICE never do. 0: every query in a worker.",

@@ -58,7 +58,7 @@ INLINE_MAX_CHARS = 16384  # longer query texts are not remembered (the memory st
 class WorkerOptions:
     size: int = 4  # worker processes per store
     memory_mb: int = 0  # memory a worker may take beyond what it starts with; 0: no limit
-    inline_ms: float = 5.0  # a query a worker answered this fast runs in the caller's thread after; 0: never
+    inline_ms: float = 20.0  # a query a worker answered this fast runs in the caller's thread after; 0: never
 
 
 class PoolClosedError(QueryError):
