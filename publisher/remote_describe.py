@@ -11,7 +11,9 @@ SPARQL compiler fails on that one query) is read level by level instead.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pyoxigraph as ox
@@ -64,10 +66,14 @@ class SparqlDescriptions:
     def describe(self, iri: str, page: int = 1, page_size: int = INBOUND_PAGE_SIZE) -> Description | None:
         iri = str(iri)
         node = ox.NamedNode(iri)
+        # The links to the entity are read meanwhile, on another connection: one round trip less per page.
+        links_to = _background().submit(
+            lambda: list(self.select(f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }}"))
+        )
         statements, graphs = self._bounded_description(node)
         inbound = {
             Link(row["s"], row["p"])
-            for row in self.select(f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }}")
+            for row in links_to.result()
             if isinstance(row["s"], ox.NamedNode | ox.BlankNode)
         }
         return assemble(iri, statements, graphs, inbound, page, page_size, self._labels_and_types)
@@ -180,6 +186,21 @@ class SparqlDescriptions:
         order: dict[object, int] = {n: i for i, n in enumerate(nodes)}
         found.sort(key=lambda t: (order.get(t.subject, 0), rank.get(t.predicate, 0), str(t.object)))
         return found
+
+
+_BACKGROUND: dict[int, ThreadPoolExecutor] = {}  # per process: a forked worker does not have its parent's
+BACKGROUND_THREADS = 4
+
+
+def _background() -> ThreadPoolExecutor:
+    """This process's threads for queries sent alongside a request's own (each keeps its own connection)."""
+    pid = os.getpid()
+    executor = _BACKGROUND.get(pid)
+    if executor is None:
+        executor = _BACKGROUND.setdefault(
+            pid, ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="cmpkg-describe")
+        )
+    return executor
 
 
 def _levels_query(roots: list[ox.NamedNode], depth: int) -> str:
