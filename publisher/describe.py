@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -72,23 +73,19 @@ class DescriptionSource:
     client dereferencing a hash IRI asks for the document, and must find the term there.
     """
 
-    def __init__(self, store: ox.Store, fragments: dict[str, list[ox.NamedNode]] | None = None) -> None:
+    def __init__(self, store: ox.Store, hash_iris: dict[str, list[ox.NamedNode]] | None = None) -> None:
         self.store = store
-        self._fragments = fragments
+        self._hash_iris = hash_iris
         # The same neighbours (a plan, its parties, the ontology's terms) appear on many pages: their labels
         # and types are read once per store, that is once per data version.
         self._context_of = _labels_and_types_reader(store)
 
-    def fragments(self) -> dict[str, list[ox.NamedNode]]:
+    def hash_iris(self) -> dict[str, list[ox.NamedNode]]:
         """Document IRI -> the hash IRIs under it that are subjects (found once, on first use)."""
-        if self._fragments is None:
-            found: dict[str, set[str]] = {}
-            query = "SELECT DISTINCT ?s { ?s ?p ?o FILTER (isIRI(?s) && CONTAINS(STR(?s), '#')) }"
-            for row in self.store.query(query, use_default_graph_as_union=True):  # type: ignore[union-attr]
-                iri = row["s"].value
-                found.setdefault(iri.split("#", 1)[0], set()).add(iri)
-            self._fragments = {doc: [ox.NamedNode(i) for i in sorted(iris)] for doc, iris in found.items()}
-        return self._fragments
+        if self._hash_iris is None:
+            rows = self.store.query(HASH_IRIS_QUERY, use_default_graph_as_union=True)
+            self._hash_iris = hash_iris_by_document(rows)  # type: ignore[arg-type]
+        return self._hash_iris
 
     def describe(self, iri: str, page: int = 1, page_size: int = INBOUND_PAGE_SIZE) -> Description | None:
         iri = str(iri)  # an rdflib URIRef hashes unlike its text: keep plain strings as keys
@@ -102,7 +99,7 @@ class DescriptionSource:
         return assemble(iri, statements, graphs, inbound, page, page_size, self._labels_and_types)
 
     def exists(self, iri: str) -> bool:
-        if iri in self.fragments():
+        if iri in self.hash_iris():
             return True
         node = ox.NamedNode(iri)
         return any(True for _ in self.store.quads_for_pattern(node, None, None, None)) or any(
@@ -113,7 +110,7 @@ class DescriptionSource:
         """The entity's own triples, following blank nodes (RDF lists) to their end."""
         triples: list[ox.Triple] = []
         graphs: set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = set()
-        pending: list[Subject] = [node, *self.fragments().get(node.value, [])]
+        pending: list[Subject] = [node, *self.hash_iris().get(node.value, [])]
         seen: set[Subject] = set()
         while pending:
             subject = pending.pop()
@@ -179,6 +176,18 @@ def assemble(
         page_size=page_size,
         graphs=sorted(graphs),
     )
+
+
+HASH_IRIS_QUERY = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (isIRI(?s) && CONTAINS(STR(?s), '#')) }"
+
+
+def hash_iris_by_document(rows: Iterable[Any]) -> dict[str, list[ox.NamedNode]]:
+    """HASH_IRIS_QUERY's answer grouped by document: `{base}ontology` -> [`{base}ontology#Topic`, ...]."""
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        iri = row["s"].value
+        found.setdefault(iri.split("#", 1)[0], set()).add(iri)
+    return {doc: [ox.NamedNode(i) for i in sorted(iris)] for doc, iris in found.items()}
 
 
 def unique_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:

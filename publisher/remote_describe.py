@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 
 from publisher.describe import (
+    HASH_IRIS_QUERY,
     INBOUND_PAGE_SIZE,
     LABEL_PREDICATES,
     PARENT_PREDICATES,
@@ -28,6 +29,7 @@ from publisher.describe import (
     Link,
     Subject,
     assemble,
+    hash_iris_by_document,
     unique_triples,
 )
 
@@ -50,18 +52,13 @@ class SparqlDescriptions:
         self.select = select
         self.base = base
         self.name_blank = name_blank  # how a query names a blank node the store labelled, if it can
-        self._fragments: dict[str, list[ox.NamedNode]] | None = None
+        self._hash_iris: dict[str, list[ox.NamedNode]] | None = None
 
-    def fragments(self) -> dict[str, list[ox.NamedNode]]:
+    def hash_iris(self) -> dict[str, list[ox.NamedNode]]:
         """Document IRI -> the hash IRIs under it that are subjects (found once, on first use)."""
-        if self._fragments is None:
-            found: dict[str, set[str]] = {}
-            query = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (isIRI(?s) && CONTAINS(STR(?s), '#')) }"
-            for row in self.select(query):
-                iri = row["s"].value
-                found.setdefault(iri.split("#", 1)[0], set()).add(iri)
-            self._fragments = {doc: [ox.NamedNode(i) for i in sorted(iris)] for doc, iris in found.items()}
-        return self._fragments
+        if self._hash_iris is None:
+            self._hash_iris = hash_iris_by_document(self.select(HASH_IRIS_QUERY))
+        return self._hash_iris
 
     def describe(self, iri: str, page: int = 1, page_size: int = INBOUND_PAGE_SIZE) -> Description | None:
         iri = str(iri)
@@ -79,7 +76,7 @@ class SparqlDescriptions:
         return assemble(iri, statements, graphs, inbound, page, page_size, self._labels_and_types)
 
     def exists(self, iri: str) -> bool:
-        if iri in self.fragments():
+        if iri in self.hash_iris():
             return True
         return bool(self.select(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"))
 
@@ -106,7 +103,7 @@ class SparqlDescriptions:
         return candidates[0]["parent"].value, candidates[0]["parent"].value
 
     def _bounded_description(self, node: ox.NamedNode) -> tuple[list[ox.Triple], set[str]]:
-        roots = [node, *self.fragments().get(node.value, [])]
+        roots = [node, *self.hash_iris().get(node.value, [])]
         values = " ".join(f"<{root.value}>" for root in roots)
         rows = [
             (row["s"], row["p"], row["o"], row["g"])

@@ -214,7 +214,7 @@ class EmbeddedStore:
     def hash_iris(self) -> dict[str, list[ox.NamedNode]]:
         """Document IRI -> the hash IRIs under it that are subjects (`{base}ontology` -> its terms): found
         with a scan of the whole store on first use, unless adopted."""
-        return self._descriptions().fragments()
+        return self._descriptions().hash_iris()
 
     def adopt_hash_iris(self, hash_iris: dict[str, list[ox.NamedNode]]) -> None:
         """Hash IRIs found before for this same data (an on-disk generation keeps them: a process opening it
