@@ -114,16 +114,18 @@ class Answer:
         return Kind.RESULTS if self.format.kind is Kind.RESULTS else Kind.GRAPH
 
 
+HTTP_STATUS: dict[type[QueryError], int] = {
+    QuerySyntaxError: 400,
+    QueryRefusedError: 400,
+    NotAcceptableError: 406,
+    ResultLimitError: 500,
+    QueryTimeoutError: 503,
+}
+
+
 def http_status(error: QueryError) -> int:
     """The HTTP status answering a query that failed this way (see views/sparql.py for the protocol's)."""
-    statuses: dict[type[QueryError], int] = {
-        QuerySyntaxError: 400,
-        QueryRefusedError: 400,
-        NotAcceptableError: 406,
-        ResultLimitError: 500,
-        QueryTimeoutError: 503,
-    }
-    return statuses.get(type(error), 500)
+    return HTTP_STATUS.get(type(error), 500)
 
 
 _POSITION = re.compile(r"^error at (\d+):(\d+): ", re.DOTALL)

@@ -14,6 +14,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 import publisher.store as store_module
+from bench.servers import process_memory_mb
 from publisher.iris import Iris
 from publisher.query_execution import Answer, QueryJob, QueryTimeoutError
 from publisher.query_workers import IDLE_BEFORE_TRIM_SECONDS, QueryWorkers, WorkerOptions, fork_worker
@@ -264,10 +265,9 @@ def test_query_workers_start_one_at_a_time_as_queries_find_them_busy(site: Site,
 
 
 def _resident_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for process {pid}")
+    found = process_memory_mb(pid, "VmRSS")
+    assert found is not None, f"no VmRSS for process {pid}"
+    return found
 
 
 def test_a_query_worker_gives_back_a_big_query_s_memory_once_idle_not_between_queries() -> None:
