@@ -9,6 +9,7 @@ front of Flask (entity_replay.py); a conditional request is answered 304 before 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -154,14 +155,21 @@ def _alternates(root: str, path: str) -> Alternates:
 
 
 def _rdf(description: Description, fmt: Format) -> bytes:
-    known = {"cmp": str(iris().cmp), **EXTERNAL_PREFIXES}
+    known = _known_prefixes(str(iris().cmp))
+    triples = description.triples  # assembled on each read
     if fmt == TRIG:
-        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in description.triples]
+        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
         return _without_unused_prefixes(_serialize(quads, ox.RdfFormat.TRIG, known))
     assert fmt.rdf_format is not None
     if fmt.rdf_format == ox.RdfFormat.TURTLE:
-        return _without_unused_prefixes(_serialize(description.triples, ox.RdfFormat.TURTLE, known))
-    return _serialize(description.triples, fmt.rdf_format, _used_prefixes(description.triples, known))
+        return _without_unused_prefixes(_serialize(triples, ox.RdfFormat.TURTLE, known))
+    return _serialize(triples, fmt.rdf_format, _used_prefixes(triples, known))
+
+
+@functools.lru_cache(maxsize=4)
+def _known_prefixes(cmp: str) -> dict[str, str]:
+    """cmp: and the external prefixes (read-only: shared by every answer)."""
+    return {"cmp": cmp, **EXTERNAL_PREFIXES}
 
 
 def _without_unused_prefixes(written: bytes) -> bytes:
