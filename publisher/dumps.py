@@ -29,6 +29,7 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 
 from publisher.formats import JSON_LD, N_TRIPLES, TRIG, TURTLE, Format
+from publisher.processes import is_alive
 from publisher.remote_store import RemoteSnapshot, Snapshot
 from publisher.store import EmbeddedStore
 
@@ -286,15 +287,5 @@ def _remove_orphans(parent: Path) -> None:
     """Remove temporary dump directories left by servers that were killed (their process is gone)."""
     for candidate in parent.glob(TEMPORARY_PREFIX + "*"):
         pid = candidate.name[len(TEMPORARY_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not is_alive(int(pid)):
             shutil.rmtree(candidate, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True

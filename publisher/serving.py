@@ -15,6 +15,10 @@ computed here instead, before any worker accepts a request (`warm_up`): the work
 adopt it (handed over for the same version), and no request ever waits on a cold cache; a remote store's
 dumps, which take minutes to read at 1M triples, are still written by the workers in the background. A
 stopped worker closes its store and ends at once (`_exit_at_once`).
+
+A reload (`POST /-/reload` to any worker, or SIGHUP to this process) rebuilds and validates the store here,
+once, then replaces the workers one by one with workers of the new data (publisher/reload_channel.py); a
+reload that fails replaces none.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +41,13 @@ from granian.server import MPServer
 
 from publisher.config import Settings
 from publisher.heap import give_back_freed_memory
-from publisher.store import ServedStore
+from publisher.reload_channel import ReloadChannel, ReloadOutcome
+from publisher.store import ServedStore, remove_unused_generations
 from publisher.views import dataset, entity
-from publisher.views.context import STORE_KEY
+from publisher.views.context import RELOAD_CHANNEL_KEY, STORE_KEY
 
 THREADS = 4  # threads per worker running the app: a request waiting on the store does not hold the worker
+RESPAWN_SECONDS = 2.0  # on a reload, a new worker has this long to start before the old one it replaces stops
 HEADER_BYTES = 64 * 1024  # room for a request's headers beside the longest query string cmpkg accepts
 
 _served: list[Flask] = []  # the app this worker process serves (set in the worker, after the fork)
@@ -76,6 +83,8 @@ def serve_with_workers(
         warm_up(checked, dumps=not remote)  # a remote store's dumps take minutes at 1M: workers write them
     dataset.prepare_dumps(checked)  # before the fork: the workers share one directory of dumps
 
+    channel = ReloadChannel.create()
+
     def worker_app() -> Flask:
         """Run in each worker after the fork: the app it serves, its caches being filled."""
         if in_memory:
@@ -85,6 +94,7 @@ def serve_with_workers(
             dataset.adopt(app, checked)
             if before:
                 entity.warm_up(app)  # this worker's own store connection
+        app.extensions[RELOAD_CHANNEL_KEY] = channel
         if not before:
             threading.Thread(target=warm_up, args=(app,), name="cmpkg-warm-up", daemon=True).start()
         elif remote:
@@ -98,8 +108,40 @@ def serve_with_workers(
             served.release()
         else:
             served.close()
+
+    def reload_data() -> ReloadOutcome:
+        """Rebuild and check the store here, as the next workers will serve it."""
+        served = checked.extensions[STORE_KEY]
+        if not isinstance(served, ServedStore):
+            return ReloadOutcome(
+                200, "workers restarted; the data is the remote store's (cmpkg push loads it)"
+            )
+        try:
+            report = served.reload()
+        except (ValueError, OSError) as error:  # unreadable or invalid files, failed validation
+            return ReloadOutcome(500, f"reload failed; the previous graph is still served. {error}")
+        if before:
+            warm_up(checked)
+        dataset.prepare_dumps(checked)
+        if not in_memory:
+            served.release()
+        _keep_out_of_collections()
+        done = "reloaded"
+        if report is not None:
+            done += f": {report.quads} quads from {len(report.files)} files"
+        switch = RESPAWN_SECONDS * workers
+        return ReloadOutcome(200, f"{done}; the workers switch to it one by one within about {switch:g} s")
+
+    def after_switch() -> None:
+        """Once the workers of the old data have stopped: its on-disk generation is no longer needed."""
+        if settings["store_path"] and not remote:
+            remove_unused_generations(Path(settings["store_path"]))
+
     _keep_out_of_collections()  # what the workers inherit: the app, the store's caches
-    server = MPServer(
+    server = _ReloadingServer(
+        reload_data,
+        after_switch,
+        channel,
         "cmpkg",  # a name only: the app comes from worker_app
         address=host,
         port=port,
@@ -110,9 +152,49 @@ def serve_with_workers(
         # 64 kB by the HTTP layer (414), so longer queries are sent by POST.
         http1_settings=HTTP1Settings(max_buffer_size=int(settings["max_request_bytes"]) + HEADER_BYTES),
         respawn_failed_workers=True,
+        respawn_interval=RESPAWN_SECONDS,
         websockets=False,
     )
-    server.serve(spawn_target=_serve_then_exit, target_loader=worker_app, wrap_loader=False)
+    try:
+        server.serve(spawn_target=_serve_then_exit, target_loader=worker_app, wrap_loader=False)
+    finally:
+        channel.remove()
+
+
+class _ReloadingServer(MPServer):
+    """granian's multi-process server, whose reload (SIGHUP) first rebuilds the data in this process and
+    answers the workers that asked for it, then replaces the workers only if the new data is good."""
+
+    def __init__(
+        self,
+        reload_data: Callable[[], ReloadOutcome],
+        after_switch: Callable[[], None],
+        channel: ReloadChannel,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._reload_data = reload_data
+        self._after_switch = after_switch
+        self._channel = channel
+
+    def _reload(self, spawn_target: Any, target_loader: Any) -> None:
+        waiting = self._channel.pending()
+        try:
+            outcome = self._reload_data()
+        except Exception as error:  # a bug, reported; this process must go on running the workers
+            logging.getLogger(__name__).exception("reload failed")
+            outcome = ReloadOutcome(500, f"reload failed; the previous graph is still served. {error!r}")
+        print(f"cmpkg: {outcome.message}", file=sys.stderr, flush=True)
+        self._channel.answer(waiting, outcome)
+        if outcome.status == 200:
+            super()._reload(spawn_target, target_loader)  # type: ignore[no-untyped-call]  # one by one
+            self._after_switch()
+        else:
+            self.reload_signal = False
+            self.main_loop_interrupt.clear()
+        if self._channel.has_pending():  # asked again meanwhile (granian's reload forgets such a signal)
+            self.signal_handler_reload()  # type: ignore[no-untyped-call]
 
 
 def _serve_then_exit(*args: Any, **kwargs: Any) -> None:

@@ -515,8 +515,14 @@ def publish_generation(root: Path, generation: Path) -> None:
     pending = root / f".{CURRENT}.{os.getpid()}"
     pending.write_text(generation.name + "\n")
     pending.replace(root / CURRENT)
+    remove_unused_generations(root)
+
+
+def remove_unused_generations(root: Path) -> None:
+    """Remove the generations other than the current one that no server is using."""
+    current = current_generation(root)
     for old in root.glob("gen-*"):
-        if old != generation and old.is_dir() and not _in_use(old):
+        if old != current and old.is_dir() and not _in_use(old):
             shutil.rmtree(old, ignore_errors=True)
 
 

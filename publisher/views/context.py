@@ -15,6 +15,7 @@ PAGE_CACHE_KEY = "cmpkg.page_cache"
 IRIS_KEY = "cmpkg.iris"
 SITE_LINKS_KEY = "cmpkg.site_links"
 LIMITS_KEY = "cmpkg.endpoint_limits"
+RELOAD_CHANNEL_KEY = "cmpkg.reload_channel"  # set by serving.py in each worker of `cmpkg serve`
 SITE_LINKS_ROOTS = 16
 
 

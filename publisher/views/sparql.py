@@ -45,11 +45,12 @@ from publisher.query_execution import (
     QuerySyntaxError,
     http_status,
 )
+from publisher.reload_channel import ReloadChannel
 from publisher.result_table import Table, result_table
 from publisher.saved_queries import ParameterError, SavedQuery
 from publisher.service_description import service_description, write_description
 from publisher.store import ServedStore
-from publisher.views.context import endpoint_limits, iris, settings, store
+from publisher.views.context import RELOAD_CHANNEL_KEY, endpoint_limits, iris, settings, store
 from publisher.views.queries import saved_queries
 
 blueprint = Blueprint("sparql", __name__)
@@ -236,7 +237,8 @@ def cors(response: Response) -> Response:
 
 @blueprint.post("/-/reload")
 def reload() -> Response:
-    """Rebuild the store from the files, validate it and swap it in; a failure leaves the old one serving."""
+    """Rebuild the store from the files, validate it and swap it in; a failure leaves the old one serving.
+    Under `cmpkg serve` the main process does it for every worker (publisher/reload_channel.py)."""
     token = settings()["reload_token"]
     if not token:
         return _plain(403, "reloading over HTTP is off; set the setting reload_token to turn it on")
@@ -250,6 +252,10 @@ def reload() -> Response:
     served = store()
     if not isinstance(served, ServedStore):
         return _plain(501, "this store cannot be reloaded")
+    channel: ReloadChannel | None = current_app.extensions.get(RELOAD_CHANNEL_KEY)
+    if channel is not None:  # one of several worker processes: the main process reloads them all
+        outcome = channel.request()
+        return _plain(outcome.status, outcome.message)
     try:
         report = served.reload()
     except (ValueError, OSError) as error:  # unreadable or invalid files, failed validation

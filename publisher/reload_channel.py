@@ -1,0 +1,99 @@
+"""How a worker of `cmpkg serve --workers N` asks the main process to reload the data for every worker.
+
+Each worker has its own copy of the store (in memory: inherited by fork; on disk: its own read-only
+connection), so a reload in the worker that received `POST /-/reload` would leave the others serving the old
+graph. Instead the worker writes a request file into a directory the main process made, and sends it SIGHUP.
+The main process rebuilds and validates its store once for all pending requests, answers each with a result
+file, and, if the new store is good, replaces the workers one by one with workers of the new data (a failed
+reload replaces none). `kill -HUP` on the main process reloads the same way, with no one waiting.
+
+No web imports: the view (views/sparql.py) and the server (serving.py) use it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from publisher.processes import is_alive
+
+REQUEST = ".request"
+RESULT = ".result"
+POLL_SECONDS = 0.05
+WAIT_SECONDS = 900.0  # a reload validates the whole graph first: about 15 s at 1M triples on 2 cores
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What a reload came to, as the HTTP answer to `POST /-/reload` gives it."""
+
+    status: int  # 200, or 500 when the files failed to parse or validate, 501/503 when no reload ran
+    message: str
+
+
+class ReloadChannel:
+    """Request files from the workers, result files from the main process, in one directory."""
+
+    def __init__(self, directory: Path, main_pid: int) -> None:
+        self.directory = directory
+        self.main_pid = main_pid
+
+    @classmethod
+    def create(cls) -> ReloadChannel:
+        """A new channel, owned by this process (the main one): call before the workers are forked."""
+        return cls(Path(tempfile.mkdtemp(prefix="cmpkg-reloads-")), os.getpid())
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    # The worker's side ------------------------------------------------------------------------------------
+
+    def request(self, wait_seconds: float = WAIT_SECONDS) -> ReloadOutcome:
+        """Ask the main process to reload, and wait for what came of it."""
+        name = uuid.uuid4().hex
+        (self.directory / (name + REQUEST)).touch()
+        result = self.directory / (name + RESULT)
+        try:
+            os.kill(self.main_pid, signal.SIGHUP)
+        except OSError as error:
+            return ReloadOutcome(503, f"reload not started: the main process is gone ({error.strerror})")
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            if result.exists():
+                answer = json.loads(result.read_text(encoding="utf-8"))
+                result.unlink(missing_ok=True)
+                return ReloadOutcome(int(answer["status"]), str(answer["message"]))
+            if not is_alive(self.main_pid):
+                return ReloadOutcome(503, "the main process stopped before the reload finished")
+            time.sleep(POLL_SECONDS)
+        return ReloadOutcome(
+            503, f"no word from the main process within {wait_seconds:g} s; the reload may still finish"
+        )
+
+    # The main process's side ------------------------------------------------------------------------------
+
+    def pending(self) -> list[str]:
+        """The requests not answered yet (taken: each is answered once)."""
+        names = []
+        for path in sorted(self.directory.glob("*" + REQUEST)):
+            path.unlink(missing_ok=True)
+            names.append(path.name[: -len(REQUEST)])
+        return names
+
+    def has_pending(self) -> bool:
+        return any(self.directory.glob("*" + REQUEST))
+
+    def answer(self, names: list[str], outcome: ReloadOutcome) -> None:
+        """Give each request its outcome (written whole, then renamed: a worker never reads half of one)."""
+        text = json.dumps({"status": outcome.status, "message": outcome.message})
+        for name in names:
+            partial = self.directory / (name + ".partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(self.directory / (name + RESULT))

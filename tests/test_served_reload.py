@@ -1,0 +1,177 @@
+"""A reload under `cmpkg serve --workers N` reaches every worker: each worker holds its own copy of the store
+(in memory by fork, on disk by its own connection), so the main process rebuilds the data once and replaces
+the workers (publisher/reload_channel.py, publisher/serving.py). A real server, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from publisher.reload_channel import ReloadChannel
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "https://w3id.org/iwc-cmp/"
+TOKEN = "reload-secret"
+PARTNER = """@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<partner/thing> a rdfs:Resource ; rdfs:label "{label}" .
+"""
+LABEL = f"SELECT ?label WHERE {{ <{BASE}partner/thing> <http://www.w3.org/2000/01/rdf-schema#label> ?label }}"
+WORKERS = 2
+SWITCH_SECONDS = 60.0  # the workers are replaced one by one, 2 s apart; generous for a loaded machine
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    partner: Path
+    log: Path
+    store_path: Path | None
+
+    def label(self) -> str:
+        """The partner's label, as a worker answers it (a new connection each time, so any worker may).
+
+        A connection a worker had just accepted when it was told to stop may be reset (granian's doing,
+        docs/deploy.md): that one request is sent again, as a client would."""
+        query = urllib.parse.urlencode({"query": LABEL})
+        request = urllib.request.Request(
+            f"{self.url}/sparql?{query}", headers={"Accept": "application/sparql-results+json"}
+        )
+        for attempt in (1, 2):
+            try:
+                with urllib.request.urlopen(request, timeout=30) as reply:
+                    rows = json.load(reply)["results"]["bindings"]
+                return ",".join(row["label"]["value"] for row in rows)
+            except (OSError, http.client.HTTPException) as error:
+                if attempt == 2 or not _reset(error):
+                    raise
+        raise AssertionError("unreachable")
+
+    def labels(self, times: int) -> set[str]:
+        return {self.label() for _ in range(times)}
+
+    def reload(self) -> tuple[int, str]:
+        request = urllib.request.Request(
+            self.url + "/-/reload", data=b"", method="POST", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=120) as reply:
+                return reply.status, reply.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def workers(self) -> set[int]:
+        """The worker processes (the main process's children)."""
+        pid = self.process.pid
+        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+    def until_every_worker_says(self, label: str) -> None:
+        """Wait until 30 answers in a row give the label (with 2 workers, a stale one would show)."""
+        deadline = time.monotonic() + SWITCH_SECONDS
+        in_a_row = 0
+        while in_a_row < 30:
+            in_a_row = in_a_row + 1 if self.label() == label else 0
+            assert time.monotonic() < deadline, f"workers still answer otherwise: {self.log.read_text()}"
+
+
+def _reset(error: BaseException) -> bool:
+    """The connection was reset or closed before an answer (urllib may wrap that in a URLError)."""
+    if isinstance(error, urllib.error.URLError) and isinstance(error.reason, BaseException):
+        error = error.reason
+    return isinstance(error, ConnectionResetError | http.client.RemoteDisconnected)
+
+
+@pytest.fixture(params=["memory", "disk"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    partner = tmp_path / "partner"
+    partner.mkdir()
+    (partner / "partner.ttl").write_text(PARTNER.format(label="first"))
+    store_path = tmp_path / "store" if request.param == "disk" else None
+    port = free_port()
+    env = {**os.environ, "CMPKG_RELOAD_TOKEN": TOKEN, "CMPKG_QUERY_WORKERS": "1"}
+    if store_path is not None:
+        env["CMPKG_STORE_PATH"] = str(store_path)
+    command = [str(Path(sys.executable).parent / "cmpkg"), "--site", str(ROOT), "--base-iri", BASE]
+    command += ["serve", str(partner), "--workers", str(WORKERS), "--port", str(port)]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    served = Server(process, f"http://127.0.0.1:{port}", partner / "partner.ttl", log, store_path)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                served.label()
+                break
+            except OSError:
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        yield served
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+def test_a_reload_reaches_every_worker(server: Server) -> None:
+    assert server.labels(10) == {"first"}
+    before = server.workers()
+    assert len(before) == WORKERS
+    server.partner.write_text(PARTNER.format(label="second"))
+    status, text = server.reload()
+    assert status == 200, text
+    assert text.startswith("reloaded:")
+    assert "workers switch to it" in text
+    server.until_every_worker_says("second")
+    assert not server.workers() & before  # every worker was replaced by one of the new data
+    if server.store_path is not None:  # the old generation is removed once its workers have stopped
+        deadline = time.monotonic() + SWITCH_SECONDS
+        while len(list(server.store_path.glob("gen-*"))) > 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(list(server.store_path.glob("gen-*"))) == 1
+
+
+def test_a_failed_reload_keeps_every_worker_serving_the_old_graph(server: Server) -> None:
+    before = server.workers()
+    server.partner.write_text('<partner/thing> <http://www.w3.org/2000/01/rdf-schema#label> "broken .\n')
+    status, text = server.reload()
+    assert status == 500
+    assert "partner.ttl:1:" in text
+    assert "previous graph is still served" in text
+    assert server.labels(20) == {"first"}
+    assert server.workers() == before  # none replaced
+
+
+def test_sighup_to_the_main_process_reloads_every_worker(server: Server) -> None:
+    server.partner.write_text(PARTNER.format(label="third"))
+    os.kill(server.process.pid, signal.SIGHUP)
+    server.until_every_worker_says("third")
+    assert "cmpkg: reloaded:" in server.log.read_text()
+
+
+def test_a_reload_asked_of_a_main_process_that_is_gone_says_so(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    outcome = ReloadChannel(tmp_path, gone.pid).request(wait_seconds=5)
+    assert outcome.status == 503
+    assert "main process is gone" in outcome.message
