@@ -1,5 +1,6 @@
-"""`cmpkg serve --workers N`: the app in N worker processes of granian (a Rust HTTP server with a WSGI
-interface), each with its own store connection and 4 threads running the app.
+"""`cmpkg serve --workers N --threads T`: the app in N worker processes of granian (a Rust HTTP server with a
+WSGI interface), each with its own store connection and T threads running the app (4 by default: a request
+waiting on the store holds one thread, not the worker).
 
 The HTTP work (parsing, keep-alive, writing answers) is granian's, outside the GIL; Python runs only the
 app. Workers are forked from this process after the app is built, so nothing is shared but what the store
@@ -46,7 +47,6 @@ from publisher.store import ServedStore, remove_unused_generations
 from publisher.views import dataset, entity
 from publisher.views.context import RELOAD_CHANNEL_KEY, STORE_KEY
 
-THREADS = 4  # threads per worker running the app: a request waiting on the store does not hold the worker
 RESPAWN_SECONDS = 2.0  # on a reload, a new worker has this long to start before the old one it replaces stops
 HEADER_BYTES = 64 * 1024  # room for a request's headers beside the longest query string cmpkg accepts
 
@@ -65,9 +65,15 @@ def ensure_can_listen(host: str, port: int) -> None:
 
 
 def serve_with_workers(
-    settings: Settings, extra: list[Path], host: str, port: int, workers: int, checked: Flask
+    settings: Settings,
+    extra: list[Path],
+    host: str,
+    port: int,
+    workers: int,
+    checked: Flask,
+    threads: int = 4,
 ) -> None:
-    """Run the app in `workers` processes on host:port until stopped (SIGINT/SIGTERM).
+    """Run the app in `workers` processes of `threads` threads on host:port until stopped (SIGINT/SIGTERM).
 
     `checked` is the app already built here (which proved the project loads): with an in-memory store the
     workers inherit it by fork; otherwise it is closed and each worker opens the store itself.
@@ -147,7 +153,7 @@ def serve_with_workers(
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=THREADS,
+        blocking_threads=threads,
         # Room for headers as large as a request may be (max_request_bytes); the URI itself is limited to
         # 64 kB by the HTTP layer (414), so longer queries are sent by POST.
         http1_settings=HTTP1Settings(max_buffer_size=int(settings["max_request_bytes"]) + HEADER_BYTES),

@@ -1,15 +1,19 @@
-"""A reload under `cmpkg serve --workers N` reaches every worker: each worker holds its own copy of the store
-(in memory by fork, on disk by its own connection), so the main process rebuilds the data once and replaces
-the workers (publisher/reload_channel.py, publisher/serving.py). A real server, on 127.0.0.1."""
+"""`cmpkg serve --workers N --threads T`, a real server on 127.0.0.1.
+
+A reload reaches every worker: each worker holds its own copy of the store (in memory by fork, on disk by its
+own connection), so the main process rebuilds the data once and replaces the workers
+(publisher/reload_channel.py, publisher/serving.py). Each worker runs at most T requests at once."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -95,18 +99,20 @@ def _reset(error: BaseException) -> bool:
     return isinstance(error, ConnectionResetError | http.client.RemoteDisconnected)
 
 
-@pytest.fixture(params=["memory", "disk"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+@contextlib.contextmanager
+def cmpkg_serve(
+    tmp_path: Path, options: list[str], env: dict[str, str], store_path: Path | None = None
+) -> Iterator[Server]:
+    """`cmpkg serve` of the project and a partner's file, answering on a free port; stopped cleanly after."""
     partner = tmp_path / "partner"
     partner.mkdir()
     (partner / "partner.ttl").write_text(PARTNER.format(label="first"))
-    store_path = tmp_path / "store" if request.param == "disk" else None
     port = free_port()
-    env = {**os.environ, "CMPKG_RELOAD_TOKEN": TOKEN, "CMPKG_QUERY_WORKERS": "1"}
+    env = {**os.environ, **env}
     if store_path is not None:
         env["CMPKG_STORE_PATH"] = str(store_path)
     command = [str(Path(sys.executable).parent / "cmpkg"), "--site", str(ROOT), "--base-iri", BASE]
-    command += ["serve", str(partner), "--workers", str(WORKERS), "--port", str(port)]
+    command += ["serve", str(partner), *options, "--port", str(port)]
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -131,6 +137,14 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
             process.wait()
     assert process.returncode == 0, log.read_text()
     assert "Traceback" not in log.read_text()
+
+
+@pytest.fixture(params=["memory", "disk"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    env = {"CMPKG_RELOAD_TOKEN": TOKEN, "CMPKG_QUERY_WORKERS": "1"}
+    store_path = tmp_path / "store" if request.param == "disk" else None
+    with cmpkg_serve(tmp_path, ["--workers", str(WORKERS)], env, store_path) as served:
+        yield served
 
 
 def test_a_reload_reaches_every_worker(server: Server) -> None:
@@ -175,3 +189,38 @@ def test_a_reload_asked_of_a_main_process_that_is_gone_says_so(tmp_path: Path) -
     outcome = ReloadChannel(tmp_path, gone.pid).request(wait_seconds=5)
     assert outcome.status == 503
     assert "main process is gone" in outcome.message
+
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_worker_runs_as_many_requests_at_once_as_it_has_threads(tmp_path: Path, threads: int) -> None:
+    """With one thread a request waits for the one before it (here a query running to its timeout); with two,
+    it is answered meanwhile."""
+    env = {"CMPKG_QUERY_TIMEOUT": "3", "CMPKG_QUERY_WORKERS": "1"}
+    with cmpkg_serve(tmp_path, ["--workers", "1", "--threads", str(threads)], env) as served:
+        finished: list[str] = []
+        started = threading.Event()
+
+        def slow() -> None:
+            body = urllib.parse.urlencode({"query": RUNAWAY}).encode()
+            request = urllib.request.Request(served.url + "/sparql", data=body)
+            started.set()
+            try:
+                urllib.request.urlopen(request, timeout=60).close()
+                status = 200
+            except urllib.error.HTTPError as error:
+                status = error.code
+            finished.append(f"runaway query {status}")  # 503: stopped at the timeout
+
+        runaway = threading.Thread(target=slow)
+        runaway.start()
+        started.wait()
+        time.sleep(1.0)  # the query is now running (it takes 3 s)
+        with urllib.request.urlopen(served.url + "/robots.txt", timeout=60) as reply:
+            assert reply.status == 200
+        finished.append("robots.txt")
+        runaway.join()
+    expected = ["runaway query 503", "robots.txt"] if threads == 1 else ["robots.txt", "runaway query 503"]
+    assert finished == expected
