@@ -80,27 +80,47 @@ class SparqlDescriptions:
             return True
         return bool(self.select(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"))
 
-    def parent(self, iri: str) -> tuple[str, str] | None:
-        """The first of PARENT_PREDICATES that links upwards, with the parent's first label."""
+    def parents(self, iri: str) -> dict[str, tuple[str, str] | None]:
+        """The breadcrumb parent of the entity and of each of its ancestors, read in one query: the first
+        of PARENT_PREDICATES that links upwards, with the parent's first label (the parent IRI if none)."""
         predicates = [p if p.startswith("http") else self.base + p for p in PARENT_PREDICATES]
-        pairs = " ".join(f"({rank} <{p}>)" for rank, p in enumerate(predicates))
-        labels = " ".join(f"({rank} <{p.value}>)" for rank, p in enumerate(LABEL_PREDICATES))
-        rows = list(
-            self.select(
-                f"SELECT ?rank ?parent ?order ?label WHERE {{ VALUES (?rank ?link) {{ {pairs} }} "
-                f"<{iri}> ?link ?parent FILTER (isIRI(?parent)) OPTIONAL {{ VALUES (?order ?labelling) "
-                f"{{ {labels} }} ?parent ?labelling ?label FILTER (isLiteral(?label)) }} }}"
-            )
+        path = "|".join(f"<{p}>" for p in predicates)
+        listed = ", ".join(f"<{p}>" for p in predicates)
+        # Each label in its own OPTIONAL: the stores join a VALUES of label predicates with every label
+        # they hold (Oxigraph: 70 ms at 1M triples instead of 0.1).
+        labels = " ".join(
+            f"OPTIONAL {{ ?parent <{p.value}> ?l{order} FILTER (isLiteral(?l{order})) }}"
+            for order, p in enumerate(LABEL_PREDICATES)
         )
-        if not rows:
-            return None
-        best = min(int(row["rank"].value) for row in rows)
-        candidates = [row for row in rows if int(row["rank"].value) == best]
-        labelled = [row for row in candidates if row["label"] is not None]
-        if labelled:
-            chosen = min(labelled, key=lambda row: int(row["order"].value))
-            return chosen["parent"].value, chosen["label"].value
-        return candidates[0]["parent"].value, candidates[0]["parent"].value
+        names = " ".join(f"?l{order}" for order in range(len(LABEL_PREDICATES)))
+        rows = self.select(
+            f"SELECT ?node ?link ?parent {names} WHERE {{ <{iri}> ({path})* ?node . ?node ?link ?parent "
+            f"FILTER (?link IN ({listed}) && isIRI(?parent)) {labels} }}"
+        )
+        rank = {p: r for r, p in enumerate(predicates)}
+        unlabelled = len(LABEL_PREDICATES)  # after every label's order
+        # node -> parent -> (the best rank of a link to it, its best label's order, that label)
+        found: dict[str, dict[str, tuple[int, int, str]]] = {}
+        for row in rows:
+            node, parent = row["node"].value, row["parent"].value
+            order, label = next(
+                ((o, row[f"l{o}"].value) for o in range(unlabelled) if row[f"l{o}"] is not None),
+                (unlabelled, parent),
+            )
+            candidates = found.setdefault(node, {})
+            known = candidates.get(parent)
+            ranked = (rank[row["link"].value], order, label)
+            if known is None or known[:2] > ranked[:2]:
+                candidates[parent] = ranked
+        chosen: dict[str, tuple[str, str] | None] = {iri: None}
+        for node, candidates in found.items():
+            # the best-ranked link; among its parents the one with the first label; else the first found
+            parent, (_, _, label) = min(candidates.items(), key=lambda item: item[1][:2])
+            chosen[node] = (parent, label)
+        for candidates in found.values():
+            for parent in candidates:
+                chosen.setdefault(parent, None)  # reached by the path, with no parent of its own
+        return chosen
 
     def _bounded_description(self, node: ox.NamedNode) -> tuple[list[ox.Triple], set[str]]:
         roots = [node, *self.hash_iris().get(node.value, [])]

@@ -501,9 +501,10 @@ class RemoteSnapshot:
         known, found = self._parents.get(iri)
         if known:
             return found
-        found = self._descriptions().parent(iri)
-        self._parents.put(iri, found)
-        return found
+        parents = self._descriptions().parents(iri)  # its ancestors' too, in one query
+        for node, parent in parents.items():
+            self._parents.put(node, parent)
+        return parents[iri]
 
     def _descriptions(self) -> SparqlDescriptions:
         if self._describer is None:  # after the first answer: the dialect is known from it
