@@ -32,10 +32,12 @@ from publisher.describe import (
     hash_iris_by_document,
     unique_triples,
 )
+from publisher.kept import Kept
 
 FIRST_DEPTH = 4  # blank-node hops read at first (a shape's property's sh:or list's members' sh:in list)
 MAX_DEPTH = 64
 BATCH = 400  # IRIs per VALUES block
+LABELLED_KEPT = 20_000  # nodes whose labels and types are kept (for one version of the data: about 10 MB)
 
 Select = Callable[[str], Any]  # a SELECT query -> pyoxigraph solutions over the project's dataset
 T = TypeVar("T")
@@ -44,7 +46,7 @@ Row = tuple[Any, Any, Any, Any]  # subject, predicate, object, graph
 
 class SparqlDescriptions:
     """Describes entities with SPARQL; `select` runs a query over the union of the project's graphs, with
-    `GRAPH ?g` seeing each of them."""
+    `GRAPH ?g` seeing each of them. One is made per version of the data, so what it keeps never goes stale."""
 
     def __init__(
         self, select: Select, base: str, name_blank: Callable[[ox.BlankNode], str] | None = None
@@ -53,6 +55,7 @@ class SparqlDescriptions:
         self.base = base
         self.name_blank = name_blank  # how a query names a blank node the store labelled, if it can
         self._hash_iris: dict[str, list[ox.NamedNode]] | None = None
+        self._labels: Kept[ox.NamedNode, list[ox.Triple]] = Kept(LABELLED_KEPT)
 
     def hash_iris(self) -> dict[str, list[ox.NamedNode]]:
         """Document IRI -> the hash IRIs under it that are subjects (found once, on first use)."""
@@ -86,27 +89,24 @@ class SparqlDescriptions:
         predicates = [p if p.startswith("http") else self.base + p for p in PARENT_PREDICATES]
         path = "|".join(f"<{p}>" for p in predicates)
         listed = ", ".join(f"<{p}>" for p in predicates)
-        # Each label in its own OPTIONAL: the stores join a VALUES of label predicates with every label
-        # they hold (Oxigraph: 70 ms at 1M triples instead of 0.1).
-        labels = " ".join(
-            f"OPTIONAL {{ ?parent <{p.value}> ?l{order} FILTER (isLiteral(?l{order})) }}"
-            for order, p in enumerate(LABEL_PREDICATES)
-        )
-        names = " ".join(f"?l{order}" for order in range(len(LABEL_PREDICATES)))
+        labelling = ", ".join(f"<{p.value}>" for p in LABEL_PREDICATES)
+        # FILTER IN, not VALUES, for the labels: both stores join a VALUES block with every label they hold.
         rows = self.select(
-            f"SELECT ?node ?link ?parent {names} WHERE {{ <{iri}> ({path})* ?node . ?node ?link ?parent "
-            f"FILTER (?link IN ({listed}) && isIRI(?parent)) {labels} }}"
+            f"SELECT ?node ?link ?parent ?labelling ?label WHERE {{ <{iri}> ({path})* ?node . "
+            f"?node ?link ?parent FILTER (?link IN ({listed}) && isIRI(?parent)) OPTIONAL {{ "
+            f"?parent ?labelling ?label FILTER (?labelling IN ({labelling}) && isLiteral(?label)) }} }}"
         )
         rank = {p: r for r, p in enumerate(predicates)}
+        order_of = {p.value: o for o, p in enumerate(LABEL_PREDICATES)}
         unlabelled = len(LABEL_PREDICATES)  # after every label's order
         # node -> parent -> (the best rank of a link to it, its best label's order, that label)
         found: dict[str, dict[str, tuple[int, int, str]]] = {}
         for row in rows:
             node, parent = row["node"].value, row["parent"].value
-            order, label = next(
-                ((o, row[f"l{o}"].value) for o in range(unlabelled) if row[f"l{o}"] is not None),
-                (unlabelled, parent),
-            )
+            if row["label"] is None:
+                order, label = unlabelled, parent
+            else:
+                order, label = order_of[row["labelling"].value], row["label"].value
             candidates = found.setdefault(node, {})
             known = candidates.get(parent)
             ranked = (rank[row["link"].value], order, label)
@@ -189,17 +189,31 @@ class SparqlDescriptions:
         return found
 
     def _labels_and_types(self, nodes: list[ox.NamedNode]) -> list[ox.Triple]:
+        """The labels and types of the nodes a description shows (predicates, neighbours), in a stable
+        order. Those of a node seen before are kept: ontology terms, plans and parties recur on every page."""
         predicates = [RDF_TYPE, *LABEL_PREDICATES]
         rank = {p: i for i, p in enumerate(predicates)}
         found: list[ox.Triple] = []
-        for batch in _batches(nodes, BATCH):
+        unknown: list[ox.NamedNode] = []
+        for node in nodes:
+            known, triples = self._labels.get(node)
+            if known:
+                found += triples or ()
+            else:
+                unknown.append(node)
+        for batch in _batches(unknown, BATCH):
             # FILTER IN, not a second VALUES: both stores join two VALUES blocks as every pair of them,
             # 2-3 times slower than reading the few triples of each node and keeping the wanted ones.
             query = (
                 f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {' '.join(f'<{n.value}>' for n in batch)} }} "
                 f"?s ?p ?o FILTER (?p IN ({', '.join(f'<{p.value}>' for p in predicates)})) }}"
             )
-            found += [ox.Triple(row["s"], row["p"], row["o"]) for row in self.select(query)]
+            read: dict[ox.NamedNode, list[ox.Triple]] = {node: [] for node in batch}
+            for row in self.select(query):
+                read.setdefault(row["s"], []).append(ox.Triple(row["s"], row["p"], row["o"]))
+            for node, triples in read.items():
+                self._labels.put(node, triples)
+                found += triples
         order: dict[object, int] = {n: i for i, n in enumerate(nodes)}
         found.sort(key=lambda t: (order.get(t.subject, 0), rank.get(t.predicate, 0), str(t.object)))
         return found

@@ -20,11 +20,10 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -32,6 +31,7 @@ import pyoxigraph as ox
 from publisher.config import Settings
 from publisher.describe import Description
 from publisher.formats import CSV, FORMATS_BY_NAME, JSON, N_TRIPLES, TSV, XML, Format, Kind
+from publisher.kept import Kept
 from publisher.query_execution import (
     Answer,
     NotAcceptableError,
@@ -265,34 +265,6 @@ def _results_format(media_type: str) -> Format | None:
 _MAY_SAY_FROM = re.compile(r"(?i)from|\\")  # FROM, or an escape that could spell it (\u0046)
 
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class _Kept(Generic[K, V]):
-    """A small thread-safe LRU map: what one version of the data answered, which never goes stale."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> tuple[bool, V | None]:
-        """(True, the value) when the key is kept, (False, None) otherwise."""
-        with self._lock:
-            if key not in self._items:
-                return False, None
-            self._items.move_to_end(key)
-            return True, self._items[key]
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 class RemoteSnapshot:
     """One version of the data in a remote store: answers queries over the graphs that version has."""
 
@@ -304,10 +276,10 @@ class RemoteSnapshot:
         self._parser = ox.Store()  # empty: parses queries for their syntax errors, never answers them
         self._sizes: tuple[dict[str, int], int] | None = None
         self._describer: SparqlDescriptions | None = None
-        self._described: _Kept[tuple[str, int], Description | None] = _Kept(DESCRIPTIONS_KEPT)
-        self._existing: _Kept[str, bool] = _Kept(EXISTING_KEPT)
-        self._parents: _Kept[str, tuple[str, str] | None] = _Kept(EXISTING_KEPT)
-        self._kinds: _Kept[tuple[str, str | None], Kind] = _Kept(KINDS_KEPT)
+        self._described: Kept[tuple[str, int], Description | None] = Kept(DESCRIPTIONS_KEPT)
+        self._existing: Kept[str, bool] = Kept(EXISTING_KEPT)
+        self._parents: Kept[str, tuple[str, str] | None] = Kept(EXISTING_KEPT)
+        self._kinds: Kept[tuple[str, str | None], Kind] = Kept(KINDS_KEPT)
 
     @property
     def version(self) -> str:

@@ -205,6 +205,28 @@ def test_a_page_served_again_asks_the_store_nothing(shared: StoreServer) -> None
     assert sent == []  # within store_check_interval, the data version cannot have changed
 
 
+def test_labels_of_nodes_described_before_are_not_asked_again(
+    shared: StoreServer, embedded: EmbeddedStore
+) -> None:
+    store = remote(shared, interval=60)
+    sent = record_queries(store)
+
+    def labelled(sparql: str) -> set[str]:  # the IRIs whose labels and types a query asks for
+        if "FILTER (?p IN (" not in sparql:
+            return set()
+        return set(re.findall(r"<([^>]+)>", sparql.split("}", 1)[0]))
+
+    first = store.describe(BASE + "plan/2018-2020/1.1.1")
+    asked_first = set().union(*map(labelled, sent))
+    sent.clear()
+    second = store.describe(BASE + "plan/2018-2020/1.1.2")  # a sibling: same predicates, plan, action
+    asked_second = set().union(*map(labelled, sent))
+    assert "http://purl.org/net/p-plan#isStepOfPlan" in asked_first
+    assert not asked_first & asked_second
+    assert same_description(first, embedded.describe(BASE + "plan/2018-2020/1.1.1"))
+    assert same_description(second, embedded.describe(BASE + "plan/2018-2020/1.1.2"))
+
+
 def test_dumps_void_search_and_sitemap_read_the_store(shared: StoreServer, site: Site, iris: Iris) -> None:
     app = create_app(
         load_settings(environ={}, overrides={"site_dir": str(ROOT), "base_iri": BASE, **shared.settings})
