@@ -67,7 +67,7 @@ class SparqlDescriptions:
         iri = str(iri)
         node = ox.NamedNode(iri)
         # The links to the entity are read meanwhile, on another connection: one round trip less per page.
-        links_to = _background().submit(
+        links_to = background().submit(
             lambda: list(self.select(f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }}"))
         )
         statements, graphs = self._bounded_description(node)
@@ -223,7 +223,7 @@ _BACKGROUND: dict[int, ThreadPoolExecutor] = {}  # per process: a forked worker 
 BACKGROUND_THREADS = 4
 
 
-def _background() -> ThreadPoolExecutor:
+def background() -> ThreadPoolExecutor:
     """This process's threads for queries sent alongside a request's own (each keeps its own connection)."""
     pid = os.getpid()
     executor = _BACKGROUND.get(pid)

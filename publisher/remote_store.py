@@ -21,6 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
@@ -42,7 +43,7 @@ from publisher.query_execution import (
     serialize_triples,
     syntax_error,
 )
-from publisher.remote_describe import SparqlDescriptions
+from publisher.remote_describe import SparqlDescriptions, background
 from publisher.sparql_client import Reply, SparqlClient, StoreLocation, StoreRefusedError
 from publisher.sparql_text import read_query_text
 from publisher.store import EmbeddedStore
@@ -279,6 +280,8 @@ class RemoteSnapshot:
         self._described: Kept[tuple[str, int], Description | None] = Kept(DESCRIPTIONS_KEPT)
         self._existing: Kept[str, bool] = Kept(EXISTING_KEPT)
         self._parents: Kept[str, tuple[str, str] | None] = Kept(EXISTING_KEPT)
+        self._reading_parents: dict[str, Future[tuple[str, str] | None]] = {}  # prepare_parent's
+        self._reading_lock = threading.Lock()
         self._kinds: Kept[tuple[str, str | None], Kind] = Kept(KINDS_KEPT)
 
     @property
@@ -473,10 +476,34 @@ class RemoteSnapshot:
         known, found = self._parents.get(iri)
         if known:
             return found
+        with self._reading_lock:
+            reading = self._reading_parents.pop(iri, None)
+        return reading.result() if reading is not None else self._read_parents(iri)
+
+    def prepare_parent(self, iri: str) -> None:
+        """Read the parents on another connection meanwhile, unless they are kept. Not before the first
+        description: the store's dialect, which the describer needs, is known from the answers."""
+        known, _ = self._parents.get(iri)
+        if known or self._describer is None:
+            return
+        with self._reading_lock:
+            if iri in self._reading_parents:
+                return
+            reading = background().submit(self._read_parents, iri)
+            self._reading_parents[iri] = reading
+        reading.add_done_callback(lambda _: self._forget_reading(iri, reading))
+
+    def _read_parents(self, iri: str) -> tuple[str, str] | None:
         parents = self._descriptions().parents(iri)  # its ancestors' too, in one query
         for node, parent in parents.items():
             self._parents.put(node, parent)
         return parents[iri]
+
+    def _forget_reading(self, iri: str, reading: Future[tuple[str, str] | None]) -> None:
+        """Once read, the parents are kept (or, on an error, read again when asked for)."""
+        with self._reading_lock:
+            if self._reading_parents.get(iri) is reading:
+                del self._reading_parents[iri]
 
     def _descriptions(self) -> SparqlDescriptions:
         if self._describer is None:  # after the first answer: the dialect is known from it
@@ -620,6 +647,9 @@ class RemoteStore:
 
     def parent(self, iri: str) -> tuple[str, str] | None:
         return self.current.parent(iri)
+
+    def prepare_parent(self, iri: str) -> None:
+        self.current.prepare_parent(iri)
 
     def close(self) -> None:
         self.client.close()

@@ -84,6 +84,10 @@ class Store(Protocol):
         """The entity's parent in the plan hierarchy, with its label (for breadcrumbs)."""
         ...
 
+    def prepare_parent(self, iri: str) -> None:
+        """A hint that parent(iri) will be asked soon: a store that reads it over the network starts now."""
+        ...
+
 
 BULK_LOAD_BYTES = 1 << 20  # files from this size are bulk-loaded into an on-disk store
 
@@ -225,6 +229,9 @@ class EmbeddedStore:
     def parent(self, iri: str) -> tuple[str, str] | None:
         return self._parent_finder()(iri)
 
+    def prepare_parent(self, iri: str) -> None:
+        """Nothing to do: the parent is read from memory or disk in microseconds."""
+
     def _parent_finder(self) -> Callable[[str], tuple[str, str] | None]:
         if self._parents is None:
             self._parents = parent_finder(self.store, self.base)
@@ -349,6 +356,9 @@ class ServedStore:
 
     def parent(self, iri: str) -> tuple[str, str] | None:
         return self._current.parent(iri)
+
+    def prepare_parent(self, iri: str) -> None:
+        self._current.prepare_parent(iri)
 
     def reload(self) -> LoadReport | None:
         """Build, check and swap in a new store; on any error raise it and keep serving the old one."""

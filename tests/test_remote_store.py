@@ -227,6 +227,28 @@ def test_labels_of_nodes_described_before_are_not_asked_again(
     assert same_description(second, embedded.describe(BASE + "plan/2018-2020/1.1.2"))
 
 
+def test_parents_asked_for_in_advance_are_read_meanwhile_and_once(
+    shared: StoreServer, embedded: EmbeddedStore
+) -> None:
+    store = remote(shared, interval=60)
+    assert store.describe(BASE + "plan/2018-2020") is not None  # the store's dialect is known
+    readers: list[str] = []
+    query = store.client.query
+
+    def counted(sparql: str, *args: Any, **kwargs: Any) -> Any:
+        if "?node ?link ?parent" in sparql:
+            readers.append(threading.current_thread().name)
+        return query(sparql, *args, **kwargs)
+
+    store.client.query = counted  # type: ignore[method-assign]
+    iri = BASE + "plan/2018-2020/3.1.2"
+    store.prepare_parent(iri)
+    assert store.parent(iri) == embedded.parent(iri)
+    assert store.parent(BASE + "plan/2018-2020/3.1") == embedded.parent(BASE + "plan/2018-2020/3.1")
+    assert len(readers) == 1  # the whole chain, once
+    assert readers[0].startswith("cmpkg-describe")  # not the caller's thread
+
+
 def test_dumps_void_search_and_sitemap_read_the_store(shared: StoreServer, site: Site, iris: Iris) -> None:
     app = create_app(
         load_settings(environ={}, overrides={"site_dir": str(ROOT), "base_iri": BASE, **shared.settings})

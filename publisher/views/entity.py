@@ -51,13 +51,16 @@ def dereference(path: str) -> Response:
     base = iris().base
     iri, forced = base + path, None
     served = store()
+    negotiated = negotiate(request.headers.get("Accept"), ENTITY_FORMATS)
+    if negotiated is HTML:
+        served.prepare_parent(iri)  # a remote store reads the breadcrumbs while it describes the entity
     if not served.exists(iri):
         stem, dot, suffix = path.rpartition(".")
         forced = by_suffix("." + suffix) if dot else None
         if forced is None or forced not in ENTITY_FORMATS or not served.exists(base + stem):
             return not_found(path)
         iri, path = base + stem, stem
-    fmt = forced or negotiate(request.headers.get("Accept"), ENTITY_FORMATS)
+    fmt = forced or negotiated
     if fmt is None:
         return not_acceptable(path)
     page = request.args.get("page", default=1, type=int) or 1
