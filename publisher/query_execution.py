@@ -277,6 +277,13 @@ class _RowCounter:
         self.chunks.append(chunk)
         return len(chunk)
 
+    @classmethod
+    def for_answer_of(cls, fmt: Format, limit: int) -> _RowCounter:
+        """A counter for an answer another SPARQL engine wrote, which may space its JSON rows."""
+        if fmt.name == "json":
+            return _SpacedJsonRowCounter(b"", -1, False, limit)
+        return cls.for_format(fmt, limit)
+
     def flush(self) -> None:
         pass
 
@@ -286,3 +293,21 @@ class _RowCounter:
 
     def body(self) -> bytes:
         return b"".join(self.chunks)
+
+
+class _SpacedJsonRowCounter(_RowCounter):
+    """JSON rows separated by "}", ",", "{" with any whitespace between (Virtuoso: "},\n    {")."""
+
+    SEPARATOR = re.compile(rb"\}\s*,\s*\{")
+    UNFINISHED = re.compile(rb"\}\s*,?\s*")  # what may start a separator the next chunk finishes
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        text = self.tail + chunk  # the tail holds no whole separator: nothing is counted twice
+        self.count += len(self.SEPARATOR.findall(text))
+        last = text.rfind(b"}")
+        self.tail = text[last:] if last >= 0 and self.UNFINISHED.fullmatch(text, last) else b""
+        if self.count > self.allowed:
+            raise _TooManyRows
+        self.chunks.append(chunk)
+        return len(chunk)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import json
 import logging
 import os
 import re
@@ -33,6 +34,7 @@ from publisher.app import create_app
 from publisher.cli import main
 from publisher.config import load_settings
 from publisher.describe import Description
+from publisher.formats import JSON
 from publisher.iris import Iris
 from publisher.push import PushError, PushRefusedError, push
 from publisher.query_execution import QueryJob
@@ -48,6 +50,7 @@ from tests.servers import StoreServer, oxigraph_binary, oxigraph_server, virtuos
 from tests.support import free_port, require
 
 REMOTE = ("oxigraph-server", "virtuoso")
+XSD = "http://www.w3.org/2001/XMLSchema#"
 PROGRAMME_LABEL = "IWC Conservation Management Plan programme"
 
 
@@ -172,7 +175,8 @@ def test_a_query_declaring_its_own_base_is_answered(shared: StoreServer) -> None
         "PREFIX cmp: <ontology#> # BASE <elsewhere/>\n"
         'BASE <cmp/> ASK { <franciscana> a cmp:ConservationManagementPlan FILTER ("BASE <x>" != "") }'
     )
-    assert relative == {"head": {}, "boolean": True}
+    assert relative["boolean"] is True  # type: ignore[index]
+    assert set(relative["head"]) <= {"link"}  # type: ignore[index]  # an ASK has no variables (Virtuoso: link)
 
 
 def record_queries(store: Any) -> list[str]:
@@ -225,6 +229,18 @@ def test_labels_of_nodes_described_before_are_not_asked_again(
     assert not asked_first & asked_second
     assert same_description(first, embedded.describe(BASE + "plan/2018-2020/1.1.1"))
     assert same_description(second, embedded.describe(BASE + "plan/2018-2020/1.1.2"))
+
+
+def test_results_in_json_say_literal_for_a_typed_literal(shared: StoreServer) -> None:
+    """Virtuoso writes "typed-literal" (the name before SPARQL 1.1); its JSON passes through rewritten."""
+    store = remote(shared)
+    answer = store.execute(
+        QueryJob('SELECT ?n ?s WHERE { BIND (42 AS ?n) BIND ("say \\"typed-literal\\"" AS ?s) }', BASE), 30
+    )
+    assert answer.format is JSON
+    row = json.loads(answer.body)["results"]["bindings"][0]
+    assert row["n"] == {"type": "literal", "datatype": XSD + "integer", "value": "42"}
+    assert row["s"]["value"] == 'say "typed-literal"'
 
 
 def test_parents_asked_for_in_advance_are_read_meanwhile_and_once(
