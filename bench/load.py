@@ -21,7 +21,7 @@ _PERCENTILE = re.compile(r"^\s*(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.MUL
 _RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
 _TOTAL = re.compile(r"^\s*(\d+) requests in", re.MULTILINE)
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
-_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
 
 class LoadGeneratorMissing(RuntimeError):
@@ -73,7 +73,7 @@ def parse_wrk(out: str, url: str, connections: int, seconds: float) -> LoadResul
     if rate is None or total is None or len(percentiles) < 4:
         raise ValueError(f"wrk gave no figures for {url}:\n{out}")
     non_2xx = _NON_2XX.search(out)
-    socket = _SOCKET.search(out)
+    socket = SOCKET_ERRORS.search(out)
     return LoadResult(
         url=url,
         connections=connections,

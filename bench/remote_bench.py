@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from bench.common import ROOT, Options, fmt_ms, fmt_s, json_from_child, label, ratio, yes
-from bench.load import LoadGeneratorMissing, LoadResult, parse_wrk, run_wrk, wrk_available
+from bench.load import SOCKET_ERRORS, LoadGeneratorMissing, LoadResult, parse_wrk, run_wrk, wrk_available
 from bench.queries import Query, load_queries
 from bench.report import Section, Table
 from bench.servers import BIN, Connection, Server, ServerError
@@ -446,6 +446,7 @@ function done(summary, latency, requests)
 end
 """
 _STATUS = re.compile(r"^status (\d+): (\d+)$", re.MULTILINE)
+SOCKET_KINDS = ("connect", "read", "write", "timeout")
 
 
 def run_wrk_distinct(
@@ -459,8 +460,12 @@ def run_wrk_distinct(
         command = ["wrk", "--latency", "-t", str(threads), "-c", str(CONNECTIONS), "-d", f"{round(seconds)}s"]
         command += ["-s", str(script), base_url, "--", str(listing), str(threads)]
         out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
-    statuses = ", ".join(f"{count} x {status}" for status, count in sorted(_STATUS.findall(out)))
-    return parse_wrk(out, base_url, CONNECTIONS, seconds), statuses
+    errors = [f"{count} x {status}" for status, count in sorted(_STATUS.findall(out))]
+    socket = SOCKET_ERRORS.search(out)  # wrk's "timeout": no answer within its 2 s
+    if socket:
+        counts = zip(SOCKET_KINDS, socket.groups(), strict=True)
+        errors += [f"{count} x socket {kind}" for kind, count in counts if count != "0"]
+    return parse_wrk(out, base_url, CONNECTIONS, seconds), ", ".join(errors)
 
 
 @dataclass
