@@ -97,10 +97,10 @@ class VirtuosoDialect(Dialect):
     JSON and XML results and N-Triples pass through; its SPARQL JSON says "typed-literal" (the obsolete
     name of a literal with a datatype) and writes a boolean as "1" or "0" (its XML: "true", "false"), so
     both are rewritten, and JSON is what cmpkg reads (its XML writer is several times slower on some
-    queries: 50 against 10 ms for bench/carried_over at 10k);
-    its blank node labels in results ("nodeID://b123") are not valid labels, so they are rewritten ("b123");
-    it adds the protocol's dataset to a query's FROM instead of replacing it, so FROM is taken out of such a
-    query; and it refuses a second BASE, so a query with its own is resolved against cmpkg's base instead."""
+    queries: 50 against 10 ms for bench/carried_over at 10k); its blank node labels in results
+    ("nodeID://b123") are not valid labels, so they are rewritten ("b123"); it adds the protocol's dataset
+    to a query's FROM instead of replacing it, so FROM is taken out of such a query; and it refuses a second
+    BASE, so a query with its own is resolved against cmpkg's base instead."""
 
     def fix(self, body: bytes, fmt: Format) -> bytes:
         if fmt is XML:
