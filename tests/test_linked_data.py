@@ -212,6 +212,15 @@ def test_inbound_links_are_paged(hostile_app: Flask) -> None:
     assert 'rel="next"' not in last.headers["Link"]
     html = client.get("/partner/x?page=2").get_data(as_text=True)
     assert "Page 2 of 3 (450 links)" in html
+    # A 304 carries the 200's paging links (a cache replaces the stored headers with the 304's), whether
+    # it is answered again from what was sent or, by a worker that has not sent the page, by the view.
+    revalidate = {"Accept": "application/n-triples", "If-None-Match": first.headers["ETag"]}
+    for cleared in (False, True):
+        if cleared:
+            hostile_app.extensions[PAGE_CACHE_KEY].clear()
+        unchanged = client.get("/partner/x", headers=revalidate)
+        assert unchanged.status_code == 304
+        assert unchanged.headers["Link"] == first.headers["Link"]
 
 
 def test_ontology_page_documents_every_term_with_its_shapes(client: FlaskClient) -> None:

@@ -70,10 +70,18 @@ def dereference(path: str) -> Response:
     headers = _headers(root, path, fmt, etag, served.modified, negotiated=forced is None)
     key = (version, root, iri, page, fmt.name)
     request.environ[MARK_KEY] = Mark(version, key, etag)  # the same request again is replayed
-    if _not_modified(etag, served.modified):
-        return Response(status=304, headers=headers)
     cache = page_cache()
     answer = cache.get(key)
+    if _not_modified(etag, served.modified):
+        # The 200's paging links too: a cache replaces the stored response's headers with the 304's.
+        if isinstance(answer, CachedAnswer):
+            paging = answer.headers
+        else:
+            description = served.describe(iri, page)
+            paging = _paging_links(root, path, description) if description is not None else {}
+        if paging.get("Link"):
+            headers["Link"] = ", ".join([headers["Link"], paging["Link"]])
+        return Response(status=304, headers=headers)
     if not isinstance(answer, CachedAnswer):
         description = served.describe(iri, page)
         if description is None:
