@@ -268,21 +268,26 @@ class _RowCounter:
         separator, offset, exact = cls.SEPARATORS[fmt.name]
         return cls(separator, offset, exact, limit)
 
+    @classmethod
+    def for_answer_of(cls, fmt: Format, limit: int) -> _RowCounter:
+        """A counter for an answer another SPARQL engine wrote, which may space its JSON rows."""
+        if fmt.name == "json":
+            return _SpacedJsonRowCounter(*cls.SEPARATORS["json"], limit)
+        return cls.for_format(fmt, limit)
+
     def write(self, data: bytes) -> int:
         chunk = bytes(data)
-        self.count += (self.tail + chunk).count(self.separator)  # the tail is shorter than the separator
-        self.tail = (self.tail + chunk)[-(len(self.separator) - 1) :] if len(self.separator) > 1 else b""
+        self.count += self._separators_ending_in(chunk)
         if self.count > self.allowed:
             raise _TooManyRows
         self.chunks.append(chunk)
         return len(chunk)
 
-    @classmethod
-    def for_answer_of(cls, fmt: Format, limit: int) -> _RowCounter:
-        """A counter for an answer another SPARQL engine wrote, which may space its JSON rows."""
-        if fmt.name == "json":
-            return _SpacedJsonRowCounter(b"", -1, False, limit)
-        return cls.for_format(fmt, limit)
+    def _separators_ending_in(self, chunk: bytes) -> int:
+        """The separators this chunk completes, one begun at the end of the chunk before included."""
+        text = self.tail + chunk  # the tail is shorter than the separator: nothing is counted twice
+        self.tail = text[-(len(self.separator) - 1) :] if len(self.separator) > 1 else b""
+        return text.count(self.separator)
 
     def flush(self) -> None:
         pass
@@ -301,13 +306,8 @@ class _SpacedJsonRowCounter(_RowCounter):
     SEPARATOR = re.compile(rb"\}\s*,\s*\{")
     UNFINISHED = re.compile(rb"\}\s*,?\s*")  # what may start a separator the next chunk finishes
 
-    def write(self, data: bytes) -> int:
-        chunk = bytes(data)
+    def _separators_ending_in(self, chunk: bytes) -> int:
         text = self.tail + chunk  # the tail holds no whole separator: nothing is counted twice
-        self.count += len(self.SEPARATOR.findall(text))
         last = text.rfind(b"}")
         self.tail = text[last:] if last >= 0 and self.UNFINISHED.fullmatch(text, last) else b""
-        if self.count > self.allowed:
-            raise _TooManyRows
-        self.chunks.append(chunk)
-        return len(chunk)
+        return len(self.SEPARATOR.findall(text))
