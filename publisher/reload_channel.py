@@ -7,7 +7,9 @@ The main process rebuilds and validates its store once for all pending requests,
 file, and, if the new store is good, replaces the workers one by one with workers of the new data (a failed
 reload replaces none). `kill -HUP` on the main process reloads the same way, with no one waiting.
 
-No web imports: the view (views/sparql.py) and the server (serving.py) use it.
+`reload_in_this_process` is the reload itself, with the answer it gives, wherever it runs: the main process
+of `cmpkg serve`, or the only process of `cmpkg serve --dev` and of an app under test. No web imports: the
+view (views/sparql.py) and the server (serving.py) use it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.processes import is_alive
+from publisher.store import ServedStore
 
 REQUEST = ".request"
 RESULT = ".result"
@@ -36,6 +39,17 @@ class ReloadOutcome:
 
     status: int  # 200, or 500 when the files failed to parse or validate, 501/503 when no reload ran
     message: str
+
+
+def reload_in_this_process(served: ServedStore) -> ReloadOutcome:
+    """Rebuild, check and swap in this process's store (ServedStore.reload); what came of it."""
+    try:
+        report = served.reload()
+    except (ValueError, OSError) as error:  # unreadable or invalid files, failed validation
+        return ReloadOutcome(500, f"reload failed; the previous graph is still served. {error}")
+    if report is None:
+        return ReloadOutcome(200, "reloaded")
+    return ReloadOutcome(200, f"reloaded: {report.quads} quads from {len(report.files)} files")
 
 
 class ReloadChannel:

@@ -42,7 +42,7 @@ from granian.server import MPServer
 
 from publisher.config import Settings
 from publisher.heap import give_back_freed_memory
-from publisher.reload_channel import ReloadChannel, ReloadOutcome
+from publisher.reload_channel import ReloadChannel, ReloadOutcome, reload_in_this_process
 from publisher.store import ServedStore, remove_unused_generations
 from publisher.views import dataset, entity
 from publisher.views.context import RELOAD_CHANNEL_KEY, STORE_KEY
@@ -122,21 +122,19 @@ def serve_with_workers(
             return ReloadOutcome(
                 200, "workers restarted; the data is the remote store's (cmpkg push loads it)"
             )
-        try:
-            report = served.reload()
-        except (ValueError, OSError) as error:  # unreadable or invalid files, failed validation
-            return ReloadOutcome(500, f"reload failed; the previous graph is still served. {error}")
+        outcome = reload_in_this_process(served)
+        if outcome.status != 200:
+            return outcome
         if before:
             warm_up(checked)
         dataset.prepare_dumps(checked)
         if not in_memory:
             served.release()
         _keep_out_of_collections()
-        done = "reloaded"
-        if report is not None:
-            done += f": {report.quads} quads from {len(report.files)} files"
         switch = RESPAWN_SECONDS * workers
-        return ReloadOutcome(200, f"{done}; the workers switch to it one by one within about {switch:g} s")
+        return ReloadOutcome(
+            200, f"{outcome.message}; the workers switch to it one by one within about {switch:g} s"
+        )
 
     def after_switch() -> None:
         """Once the workers of the old data have stopped: its on-disk generation is no longer needed."""

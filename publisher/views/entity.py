@@ -79,9 +79,7 @@ def dereference(path: str) -> Response:
         else:
             description = served.describe(iri, page)
             paging = _paging_links(root, path, description) if description is not None else {}
-        if paging.get("Link"):
-            headers["Link"] = ", ".join([headers["Link"], paging["Link"]])
-        return Response(status=304, headers=headers)
+        return Response(status=304, headers=_with_paging(headers, paging))
     if not isinstance(answer, CachedAnswer):
         description = served.describe(iri, page)
         if description is None:
@@ -89,9 +87,15 @@ def dereference(path: str) -> Response:
         body = _html(description, root, path).encode() if fmt == HTML else _rdf(description, fmt)
         answer = CachedAnswer(body, _paging_links(root, path, description))
         cache.put(key, answer)
-    if answer.headers.get("Link"):
-        headers["Link"] = ", ".join([headers["Link"], answer.headers["Link"]])
+    headers = _with_paging(headers, answer.headers)
     return Response(answer.body, status=200, headers=headers, content_type=fmt.content_type)
+
+
+def _with_paging(headers: dict[str, str], paging: dict[str, str]) -> dict[str, str]:
+    """The answer's headers with its paging links (rel="next"/"prev") after its other links."""
+    if paging.get("Link"):
+        headers["Link"] = ", ".join([headers["Link"], paging["Link"]])
+    return headers
 
 
 def init_app(app: Flask) -> None:

@@ -45,7 +45,7 @@ from publisher.query_execution import (
     QuerySyntaxError,
     http_status,
 )
-from publisher.reload_channel import ReloadChannel
+from publisher.reload_channel import ReloadChannel, reload_in_this_process
 from publisher.result_table import Table, result_table
 from publisher.saved_queries import ParameterError, SavedQuery
 from publisher.service_description import service_description, write_description
@@ -253,16 +253,9 @@ def reload() -> Response:
     if not isinstance(served, ServedStore):
         return _plain(501, "this store cannot be reloaded")
     channel: ReloadChannel | None = current_app.extensions.get(RELOAD_CHANNEL_KEY)
-    if channel is not None:  # one of several worker processes: the main process reloads them all
-        outcome = channel.request()
-        return _plain(outcome.status, outcome.message)
-    try:
-        report = served.reload()
-    except (ValueError, OSError) as error:  # unreadable or invalid files, failed validation
-        return _plain(500, f"reload failed; the previous graph is still served. {error}")
-    if report is None:
-        return _plain(200, "reloaded")
-    return _plain(200, f"reloaded: {report.quads} quads from {len(report.files)} files")
+    # Under `cmpkg serve` (one of several worker processes) the main process reloads them all.
+    outcome = channel.request() if channel is not None else reload_in_this_process(served)
+    return _plain(outcome.status, outcome.message)
 
 
 def _absolute(iri: str, base: str) -> str:
