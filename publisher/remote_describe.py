@@ -37,6 +37,7 @@ from publisher.kept import Kept
 FIRST_DEPTH = 4  # blank-node hops read at first (a shape's property's sh:or list's members' sh:in list)
 MAX_DEPTH = 64
 BATCH = 400  # IRIs per VALUES block
+LABEL_ORDER = {p.value: order for order, p in enumerate(LABEL_PREDICATES)}  # the first label shown
 LABELLED_KEPT = 20_000  # nodes whose labels and types are kept (for one version of the data: about 10 MB)
 
 Select = Callable[[str], Any]  # a SELECT query -> pyoxigraph solutions over the project's dataset
@@ -56,6 +57,16 @@ class SparqlDescriptions:
         self.name_blank = name_blank  # how a query names a blank node the store labelled, if it can
         self._hash_iris: dict[str, list[ox.NamedNode]] | None = None
         self._labels: Kept[ox.NamedNode, list[ox.Triple]] = Kept(LABELLED_KEPT)
+        predicates = [p if p.startswith("http") else base + p for p in PARENT_PREDICATES]
+        self._parent_rank = {p: rank for rank, p in enumerate(predicates)}
+        path, listed = "|".join(f"<{p}>" for p in predicates), ", ".join(f"<{p}>" for p in predicates)
+        labelling = ", ".join(f"<{p.value}>" for p in LABEL_PREDICATES)
+        # FILTER IN, not VALUES, for the labels: both stores join a VALUES block with every label they hold.
+        self._parents_query = (  # after the entity's IRI
+            f"> ({path})* ?node . ?node ?link ?parent FILTER (?link IN ({listed}) && isIRI(?parent)) "
+            f"OPTIONAL {{ ?parent ?labelling ?label "
+            f"FILTER (?labelling IN ({labelling}) && isLiteral(?label)) }} }}"
+        )
 
     def hash_iris(self) -> dict[str, list[ox.NamedNode]]:
         """Document IRI -> the hash IRIs under it that are subjects (found once, on first use)."""
@@ -86,18 +97,10 @@ class SparqlDescriptions:
     def parents(self, iri: str) -> dict[str, tuple[str, str] | None]:
         """The breadcrumb parent of the entity and of each of its ancestors, read in one query: the first
         of PARENT_PREDICATES that links upwards, with the parent's first label (the parent IRI if none)."""
-        predicates = [p if p.startswith("http") else self.base + p for p in PARENT_PREDICATES]
-        path = "|".join(f"<{p}>" for p in predicates)
-        listed = ", ".join(f"<{p}>" for p in predicates)
-        labelling = ", ".join(f"<{p.value}>" for p in LABEL_PREDICATES)
-        # FILTER IN, not VALUES, for the labels: both stores join a VALUES block with every label they hold.
         rows = self.select(
-            f"SELECT ?node ?link ?parent ?labelling ?label WHERE {{ <{iri}> ({path})* ?node . "
-            f"?node ?link ?parent FILTER (?link IN ({listed}) && isIRI(?parent)) OPTIONAL {{ "
-            f"?parent ?labelling ?label FILTER (?labelling IN ({labelling}) && isLiteral(?label)) }} }}"
+            "SELECT ?node ?link ?parent ?labelling ?label WHERE { <" + iri + self._parents_query
         )
-        rank = {p: r for r, p in enumerate(predicates)}
-        order_of = {p.value: o for o, p in enumerate(LABEL_PREDICATES)}
+        rank = self._parent_rank
         unlabelled = len(LABEL_PREDICATES)  # after every label's order
         # node -> parent -> (the best rank of a link to it, its best label's order, that label)
         found: dict[str, dict[str, tuple[int, int, str]]] = {}
@@ -106,7 +109,7 @@ class SparqlDescriptions:
             if row["label"] is None:
                 order, label = unlabelled, parent
             else:
-                order, label = order_of[row["labelling"].value], row["label"].value
+                order, label = LABEL_ORDER[row["labelling"].value], row["label"].value
             candidates = found.setdefault(node, {})
             known = candidates.get(parent)
             ranked = (rank[row["link"].value], order, label)
