@@ -125,11 +125,14 @@ class Reader:
         if wanted:
             ranked: dict[str, tuple[int, str]] = {}
             alts: dict[str, set[str]] = {}
-            predicates = " ".join((*LABEL_PREDICATES, "skos:altLabel"))
+            # FILTER IN, not a second VALUES: Oxigraph joins two VALUES blocks as every pair before the
+            # pattern (165 ms for 10 subjects at 1M triples, 0.3 ms with the filter).
+            predicates = ", ".join((*LABEL_PREDICATES, "skos:altLabel"))
             for row in self.rows(
                 f"""SELECT ?s ?p ?l WHERE {{
-                  VALUES ?s {{ {_iri_list(wanted)} }} VALUES ?p {{ {predicates} }}
-                  ?s ?p ?l FILTER (isLiteral(?l) && (lang(?l) = "" || langMatches(lang(?l), "en")))
+                  VALUES ?s {{ {_iri_list(wanted)} }} ?s ?p ?l
+                  FILTER (?p IN ({predicates}) && isLiteral(?l)
+                          && (lang(?l) = "" || langMatches(lang(?l), "en")))
                 }}"""
             ):
                 predicate = _compact(row["p"])
