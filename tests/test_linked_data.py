@@ -223,6 +223,37 @@ def test_inbound_links_are_paged(hostile_app: Flask) -> None:
         assert unchanged.headers["Link"] == first.headers["Link"]
 
 
+def test_a_party_page_lists_its_items_a_page_at_a_time(tmp_path: Path) -> None:
+    """A party named by more items than a page holds: the items page as its inbound links do."""
+    extra = tmp_path / "busy.ttl"
+    lines = [
+        f"@prefix cmp: <{BASE}ontology#> .",
+        "@prefix p-plan: <http://purl.org/net/p-plan#> .",
+        f'<{BASE}partner/busy> a cmp:Body ; <http://www.w3.org/2000/01/rdf-schema#label> "Busy body"@en .',
+    ]
+    lines += [
+        f"<{BASE}partner/item{i:03d}> a cmp:SubTask ; cmp:responsibleParty <{BASE}partner/busy> ;"
+        f' p-plan:isStepOfPlan <{BASE}plan/2022-2024> ; cmp:sequence {1000 - i} ; cmp:number "{i}" .'
+        for i in range(450)
+    ]
+    extra.write_text("\n".join(lines) + "\n")
+    settings = load_settings(environ={}, overrides={"site_dir": str(ROOT), "base_iri": BASE})
+    client = create_app(settings, extra=[extra]).test_client()
+    shown: list[str] = []
+    for page in (1, 2, 3):
+        answer = client.get(f"/partner/busy?page={page}", headers={"Accept": "text/html"})
+        html = answer.get_data(as_text=True)
+        view = html.split('<section class="view party-view"')[1].split("</section>")[0]
+        items = re.findall(r'href="/partner/(item\d+)"', view)
+        assert len(set(items)) == (200 if page < 3 else 50)
+        shown += list(dict.fromkeys(items))
+        last = min(page * 200, 450)
+        assert f"Items {(page - 1) * 200 + 1:,}-{last:,} of 450, page {page} of 3" in html
+        assert ('rel="next"' in answer.headers["Link"]) == (page < 3)
+    # In printed order (cmp:sequence counts down here), every item once.
+    assert shown == [f"item{i:03d}" for i in reversed(range(450))]
+
+
 def test_ontology_page_documents_every_term_with_its_shapes(client: FlaskClient) -> None:
     ontology = load_graph(
         sorted((ROOT / "ontology").glob("*.ttl")), __import__("publisher.iris").iris.Iris(BASE)

@@ -449,6 +449,61 @@ def test_party_page_lists_every_item_naming_it_across_both_plans(
     assert ("Conservation Committee", "/party/conservation-committee") in relations.links()
 
 
+def test_party_page_shows_its_items_a_page_at_a_time_in_the_same_order(
+    store: EmbeddedStore, env: Environment, data: Graph
+) -> None:
+    party = URIRef(BASE + "party/swg-cmp")
+    expected = [
+        href(str(item))
+        for period in ("2018-2020", "2022-2024")
+        for item in plan_items(plan_graph(period), period)
+        if (item, cmp_term("responsibleParty"), party) in plan_graph(period)
+    ]
+    size = 4
+    pages = -(-len(expected) // size)
+    assert pages >= 3, "the real data should give several pages of 4"
+    seen = []
+    for page in range(1, pages + 1):
+        html = render(env, view_of(store, "party/swg-cmp", "Body", page=page, page_size=size))
+        rows = [
+            tr.find("a", "number").attrs["href"]
+            for table in html.iter("table", "responsibilities")
+            for tr in table.find("tbody").iter("tr")
+        ]
+        assert len(rows) == min(size, len(expected) - (page - 1) * size)
+        seen += rows
+        pager = html.find("nav", "pager")
+        last = min(page * size, len(expected))
+        assert (
+            f"Items {(page - 1) * size + 1}-{last} of {len(expected)}, page {page} of {pages}" in pager.text
+        )
+        links = {a.attrs["rel"]: a.attrs["href"] for a in pager.iter("a")}
+        assert links == {
+            **({"prev": f"?page={page - 1}"} if page > 1 else {}),
+            **({"next": f"?page={page + 1}"} if page < pages else {}),
+        }
+        intro = html.find("section", "party-view").find("p").text
+        assert intro.startswith(f"Named as a responsible party in {len(expected)} items of 2 plans")
+    assert seen == expected  # every item once, in plan order then printed order
+    beyond = render(env, view_of(store, "party/swg-cmp", "Body", page=pages + 1, page_size=size))
+    assert f"the {len(expected)} items are on pages 1-{pages}" in beyond.text
+    assert {a.attrs["rel"]: a.attrs["href"] for a in beyond.find("nav", "pager").iter("a")} == {
+        "prev": f"?page={pages}"
+    }
+
+
+def test_party_page_caption_says_which_items_of_a_plan_split_over_pages(
+    store: EmbeddedStore, env: Environment
+) -> None:
+    whole = render(env, view_of(store, "party/swg-cmp", "Body"))
+    first_plan = len(list(next(whole.iter("table", "responsibilities")).find("tbody").iter("tr")))
+    assert first_plan > 2
+    split = render(env, view_of(store, "party/swg-cmp", "Body", page=2, page_size=first_plan - 1))
+    caption = next(split.iter("caption")).text
+    assert caption.startswith(f"Items {first_plan}-{first_plan} of the {first_plan} of ")
+    assert " naming it, in printed order" in caption
+
+
 def test_party_page_shows_what_reports_to_it(store: EmbeddedStore, env: Environment, data: Graph) -> None:
     commission = URIRef(BASE + "party/commission")
     page = render(env, view_of(store, "party/commission", "Body"))

@@ -17,7 +17,7 @@ from publisher.iris import Iris
 from publisher.namespaces import CMP_PATH
 from publisher.pages.cmp import CmpView, cmp_view
 from publisher.pages.country import CountryView, country_view
-from publisher.pages.party import PartyView, party_view
+from publisher.pages.party import ITEMS_PER_PAGE, PartyView, party_view
 from publisher.pages.plan import PlanView, plan_view
 from publisher.pages.reader import NOT_IN_IRIREF, Queryable, Reader
 from publisher.pages.taxon import TaxonView, taxon_view
@@ -43,12 +43,15 @@ def special_view(
     types: set[str],
     link_root: str = "/",
     today: date | None = None,
+    page: int = 1,
+    page_size: int = ITEMS_PER_PAGE,
 ) -> SpecialView | None:
     """The purpose-built view of an entity with one of the types below, or None (the generic page only).
 
     `types` are the entity's rdf:type IRIs; the first match wins, in the order plan, CMP, country, taxon,
     party. `today`, if given, is marked on a plan's timeline; nothing here reads the clock, so the same data
-    gives the same page (and a strong ETag derived from the data stays true).
+    gives the same page (and a strong ETag derived from the data stays true). A party's items come
+    `page_size` at a time: `page` is the entity page's (its inbound links page alike).
     """
     if NOT_IN_IRIREF.search(iri):
         return None
@@ -59,7 +62,11 @@ def special_view(
         ({cmp + "ConservationManagementPlan"}, "cmp", lambda: cmp_view(reader, iri)),
         ({cmp + "Country"}, "country", lambda: country_view(reader, iri)),
         ({DWC_TAXON}, "taxon", lambda: taxon_view(reader, iri)),
-        ({cmp + "Body", cmp + "RoleGroup", cmp + "Party"}, "party", lambda: party_view(reader, iri)),
+        (
+            {cmp + "Body", cmp + "RoleGroup", cmp + "Party"},
+            "party",
+            lambda: party_view(reader, iri, page, page_size),
+        ),
     )
     for wanted, name, build in views:
         if wanted & types:

@@ -135,7 +135,15 @@ def _html(description: Description, link_root: str, path: str) -> str:
         return render_template("ontology.html", doc=doc, alternates=alternates)
     page = entity_page(description, base, link_root=link_root, parent=served.parent)
     types = {t.iri for t in page.types if t.iri}
-    special = special_view(served, names, description.iri, types, link_root=link_root)
+    special = special_view(
+        served,
+        names,
+        description.iri,
+        types,
+        link_root,
+        page=description.page,
+        page_size=description.page_size,
+    )
     json_ld = _serialize(description.triples, ox.RdfFormat.JSON_LD).decode()
     # Inside <script>, "</script" or "<!--" from the data would change the page: escape every "<" (and the
     # characters JSON allows but JavaScript did not) so the block holds data only. In JSON these can only
