@@ -36,6 +36,7 @@ from publisher.config import load_settings
 from publisher.describe import Description
 from publisher.formats import JSON
 from publisher.iris import Iris
+from publisher.pages import special_view
 from publisher.push import PushError, PushRefusedError, push
 from publisher.query_execution import QueryJob
 from publisher.rdf_files import to_rdflib
@@ -127,6 +128,18 @@ def test_every_entity_is_described_as_the_embedded_store_does(
     assert [store.parent(iri) for iri in found] == [embedded.parent(iri) for iri in found]
     assert store.parent(BASE + "nothing/here") is None
     assert store.describe(BASE + "nothing/here") is None
+
+
+def test_a_party_page_of_items_is_the_embedded_stores(shared: StoreServer, embedded: EmbeddedStore) -> None:
+    """A party's items a page at a time (a subquery with OFFSET and LIMIT over the plans in order)."""
+    store, iris = remote(shared), Iris(BASE)
+    party, types = BASE + "party/swg-cmp", {BASE + "ontology#Body"}
+    for page in (1, 2, 3, 9):
+        here = special_view(store, iris, party, types, page=page, page_size=4)
+        there = special_view(embedded, iris, party, types, page=page, page_size=4)
+        assert here is not None and there is not None
+        assert here.context == there.context, page
+    assert special_view(embedded, iris, party, types, page=2, page_size=4).context["view"].plans  # type: ignore[union-attr]
 
 
 def test_version_modified_and_counts_are_the_embedded_stores(
