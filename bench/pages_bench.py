@@ -2,7 +2,10 @@
 
 For each size: a typical entity (the middle sub-task of the synthetic plans) as an HTML page and as Turtle,
 each plain (200) and conditional (If-None-Match with its ETag: 304), 8 keep-alive connections, after a
-warm-up; then the workers' memory before and after fetching the biggest dumps whole.
+warm-up; then the workers' memory before and after fetching the biggest dumps whole. Last, on a server with
+the page cache off, one request at a time: every kind of entity page (sub-task, action plan, CMP, party,
+country, taxon), its middle instance and the one with the most links in, as HTML and as Turtle, a few times
+each (status, bytes, median and max ms): a kind of page that renders slowly shows there.
 
     python -m bench.pages_bench [10k|100k|1m]   # one size, printed, docs/performance.md left alone
 """
@@ -10,9 +13,11 @@ warm-up; then the workers' memory before and after fetching the biggest dumps wh
 from __future__ import annotations
 
 import http.client
+import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +36,30 @@ TARGET_304_SPEEDUP = 2.0
 ROUNDS = 3  # interleaved runs of each load; the best counts (the machine is shared)
 CASES = (("HTML page", "text/html"), ("Turtle", "text/turtle"))
 MEASURED_DUMPS = ("cmpkg.nt.gz", "cmpkg.ttl")  # the biggest: what a harvester fetches whole
+PAGE_FETCHES = 5  # timed fetches of each kind's page, one at a time, after one warm-up (2 when quick)
+RDF_TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+@dataclass(frozen=True)
+class PageKind:
+    """A kind of entity page: the instances of `types` in the file (their IRI containing `within`), and, if
+    `prefix` is set, every object IRI one path segment under it (real entities, such as the parties and
+    countries, are typed in the project's data/*.ttl, not in the synthetic file that links to them)."""
+
+    name: str
+    types: tuple[str, ...]  # "{base}" stands for the base IRI
+    prefix: str = ""
+    within: str = ""
+
+
+PAGE_KINDS = (
+    PageKind("sub-task", ("{base}ontology#SubTask",), within="/plan/synthetic-"),
+    PageKind("action plan", ("{base}ontology#ActionPlan",), within="/plan/synthetic-"),
+    PageKind("CMP", ("{base}ontology#ConservationManagementPlan",), prefix="cmp"),
+    PageKind("party", ("{base}ontology#Body", "{base}ontology#RoleGroup"), prefix="party"),
+    PageKind("country", ("{base}ontology#Country",), prefix="country"),
+    PageKind("taxon", ("http://rs.tdwg.org/dwc/terms/Taxon",), prefix="taxon"),
+)
 
 
 class PagesServer(CmpkgServer):
@@ -79,17 +108,95 @@ def worker_memory(server: PagesServer) -> WorkerMemory:
     return WorkerMemory(max(rss, default=0.0), server.tree_memory_mb() or 0.0)
 
 
-def typical_entity(file: Path, base: str) -> str:
-    """The middle sub-task of the synthetic plans: a page with a plan, parties, a progress report."""
-    marker = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <" + base.encode() + b"ontology#SubTask>"
-    found: list[bytes] = []
+@dataclass(frozen=True)
+class PageEntity:
+    kind: str
+    which: str  # "middle", "largest", or both
+    iri: str
+    links_in: int  # triples with it as their object
+
+
+def page_entities(file: Path, base: str) -> dict[str, list[PageEntity]]:
+    """For each kind of page (PAGE_KINDS), in one pass over the N-Triples file: the middle instance in the
+    order they first appear (for sub-tasks, the typical entity: a page with a plan, parties, a progress
+    report) and the largest, the one most often a triple's object (the first of them on a tie)."""
+    base_bytes = base.encode()
+    typed: dict[bytes, list[PageKind]] = {}
+    for kind in PAGE_KINDS:
+        for type_iri in kind.types:
+            typed.setdefault(type_iri.format(base=base).encode(), []).append(kind)
+    by_prefix = {kind.prefix.encode(): kind for kind in PAGE_KINDS if kind.prefix}
+    found: dict[str, dict[bytes, None]] = {kind.name: {} for kind in PAGE_KINDS}  # an ordered set each
+    links_in: Counter[bytes] = Counter()
     with file.open("rb") as lines:
         for line in lines:
-            if marker in line and b"/plan/synthetic-" in line:
-                found.append(line.split(b">", 1)[0][1:])
-    if not found:
-        raise ValueError(f"{file} has no synthetic sub-task")
-    return found[len(found) // 2].decode()
+            parts = line.split(b" ", 2)
+            if len(parts) < 3 or not parts[2].startswith(b"<"):
+                continue  # a literal object (or not a triple)
+            subject, predicate, rest = parts
+            target = rest[1 : rest.index(b">")]
+            if predicate == RDF_TYPE:
+                for kind in typed.get(target, ()):
+                    if kind.within.encode() in subject:
+                        found[kind.name].setdefault(subject[1:-1], None)
+                continue
+            if not target.startswith(base_bytes):
+                continue
+            links_in[target] += 1
+            head, _, name = target[len(base_bytes) :].partition(b"/")
+            kind = by_prefix.get(head)
+            if kind is not None and name and b"/" not in name and b"#" not in name:
+                found[kind.name].setdefault(target, None)
+    chosen: dict[str, list[PageEntity]] = {}
+    for kind in PAGE_KINDS:
+        candidates = list(found[kind.name])
+        if not candidates:
+            raise ValueError(f"{file} has no {kind.name} page")
+        middle = candidates[len(candidates) // 2]
+        largest = max(candidates, key=lambda iri: links_in[iri])
+        picks = (
+            [("middle", middle), ("largest", largest)] if largest != middle else [("middle, largest", middle)]
+        )
+        chosen[kind.name] = [
+            PageEntity(kind.name, which, iri.decode(), links_in[iri]) for which, iri in picks
+        ]
+    return chosen
+
+
+@dataclass
+class PageTiming:
+    entity: PageEntity
+    path: str
+    answer: str  # a name in CASES
+    status: str  # "200", or what went wrong
+    size: int
+    times_ms: list[float]  # the timed fetches (the warm-up's, if it failed)
+
+
+def time_pages(
+    server: PagesServer, entities: Sequence[PageEntity], base: str, fetches: int
+) -> list[PageTiming]:
+    """Each entity's HTML and Turtle fetched one at a time: a warm-up, then `fetches` timed; a fetch that is
+    not a 200 stops that answer's fetches and is recorded, not raised."""
+    timings = []
+    for entity in entities:
+        path = "/" + entity.iri[len(base) :]
+        for name, accept in CASES:
+            timing = PageTiming(entity, path, name, "200", 0, [])
+            for fetch in range(1 + fetches):
+                started = time.perf_counter()
+                try:
+                    status, _, timing.size = server.fetch(path, {"Accept": accept})
+                    failure = "" if status == 200 else f"HTTP {status}"
+                except (OSError, http.client.HTTPException) as error:
+                    failure = str(error) or type(error).__name__
+                if fetch or failure:
+                    timing.times_ms.append((time.perf_counter() - started) * 1000)
+                if failure:
+                    timing.status = f"error: {failure}"[:60]
+                    break
+            timings.append(timing)
+    return timings
 
 
 def best_of(
@@ -114,10 +221,10 @@ def _request_headers(load: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in load.items() if name != "path"}
 
 
-def measure_size(file: Path, options: Options, seconds: float, rounds: int) -> dict[str, Any]:
+def measure_size(file: Path, options: Options, seconds: float, rounds: int, fetches: int) -> dict[str, Any]:
     """Everything measured at one size (the table rows come from it)."""
-    entity = typical_entity(file, options.base)
-    path = "/" + entity[len(options.base) :]
+    entities = page_entities(file, options.base)
+    path = "/" + entities["sub-task"][0].iri[len(options.base) :]
     results: dict[str, Any] = {"entity": path}
     loads: dict[str, dict[str, str]] = {}
     with PagesServer(file, options.base) as server:
@@ -142,6 +249,8 @@ def measure_size(file: Path, options: Options, seconds: float, rounds: int) -> d
     with PagesServer(file, options.base, rendered=True) as server:
         rendered = {f"{name} (200, rendered)": loads[f"{name} (200)"] for name, _ in CASES}
         results["loads"].update(best_of(server, rendered, seconds, rounds))
+        every_kind = [entity for kind in PAGE_KINDS for entity in entities[kind.name]]
+        results["kinds"] = time_pages(server, every_kind, options.base, fetches)
     return results
 
 
@@ -149,6 +258,7 @@ def pages_section(options: Options, files: dict[int, Path]) -> Section:
     section = Section("pages", "Entity pages and dumps: cmpkg serve, 2 workers, under wrk")
     seconds = 3.0 if options.query_budget >= 10 else 1.0
     rounds = ROUNDS if options.query_budget >= 10 else 1
+    fetches = PAGE_FETCHES if options.query_budget >= 10 else 2
     section.intro = (
         f"`cmpkg serve FILE --workers {WORKERS}` (granian, in-memory store, warm_up_before_serving) on "
         f"127.0.0.1; wrk (2 threads, {CONNECTIONS} keep-alive connections, on the same 2 cores) loads one "
@@ -162,7 +272,12 @@ def pages_section(options: Options, files: dict[int, Path]) -> Section:
         "the server's process tree, before and after. Targets (issue 4), at 1M: ≥ "
         f"{TARGET_RATE:,.0f} requests/s with p99 < {TARGET_P99_MS:.0f} ms, 304 at least "
         f"{TARGET_304_SPEEDUP:.0f}x as fast as 200, and the dumps stream (memory does not grow with the "
-        "dump's size)."
+        "dump's size). Last, on the server with the page cache off, one request at a time: for each kind "
+        f"of entity page ({', '.join(kind.name for kind in PAGE_KINDS)}) the middle instance and the one "
+        f"most linked to, its HTML and its Turtle, 1 warm-up then {fetches} timed fetches: what a crawler's "
+        "first request for each kind of page costs. A kind much slower than the others is a bug to find "
+        "here (until 7930603, CMP, plan, taxon, country and party pages took 0.2-11 s at 1M while the "
+        "sub-task the wrk rows load stayed fast); for information, not a target."
     )
     if not wrk_available():
         section.skip(str(LoadGeneratorMissing("wrk is not installed: apt-get install wrk")))
@@ -181,12 +296,27 @@ def pages_section(options: Options, files: dict[int, Path]) -> Section:
         ],
         title="Dumps: server memory around fetching them",
     )
+    kinds = Table(
+        [
+            "size",
+            "kind",
+            "instance",
+            "links in",
+            "entity",
+            "answer",
+            "status",
+            "bytes",
+            "median ms",
+            "max ms",
+        ],
+        title="Rendered pages by kind (page cache off): one request at a time",
+    )
     targets = Table(["target (issue 4)", "measured", "met"], title="Targets")
     measured: dict[int, dict[str, Any]] = {}
     for size, file in files.items():
         print(f"  pages {label(size)} ...", file=sys.stderr)
         try:
-            results = measured[size] = measure_size(file, options, seconds, rounds)
+            results = measured[size] = measure_size(file, options, seconds, rounds, fetches)
         except (ServerError, LoadGeneratorMissing, OSError, ValueError, subprocess.SubprocessError) as error:
             section.skip(f"{label(size)}: {error}")
             continue
@@ -213,11 +343,25 @@ def pages_section(options: Options, files: dict[int, Path]) -> Section:
                 f"{fetched:.2f}",
                 *(fmt_mb(before.rss_mb), fmt_mb(after.rss_mb), fmt_mb(before.pss_mb), fmt_mb(after.pss_mb)),
             )
+        for timing in results["kinds"]:
+            entity = timing.entity
+            kinds.add(
+                label(size),
+                entity.kind,
+                entity.which,
+                f"{entity.links_in:,}",
+                timing.path,
+                timing.answer,
+                timing.status,
+                f"{timing.size:,}",
+                fmt_ms(statistics.median(timing.times_ms)),
+                fmt_ms(max(timing.times_ms)),
+            )
         section.notes.append(
             f"{label(size)}: entity {results['entity']}; server ready in {results['startup_s']:.1f} s"
         )
     add_targets(targets, measured)
-    section.tables += [table, memory]
+    section.tables += [table, memory, kinds]
     section.targets = targets
     return section
 
