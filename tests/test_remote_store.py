@@ -137,9 +137,11 @@ def test_a_party_page_of_items_is_the_embedded_stores(shared: StoreServer, embed
     for page in (1, 2, 3, 9):
         here = special_view(store, iris, party, types, page=page, page_size=4)
         there = special_view(embedded, iris, party, types, page=page, page_size=4)
-        assert here is not None and there is not None
+        assert here is not None
+        assert there is not None
         assert here.context == there.context, page
-    assert special_view(embedded, iris, party, types, page=2, page_size=4).context["view"].plans  # type: ignore[union-attr]
+        if page == 2:
+            assert here.context["view"].plans  # a page of items, not only the empty ones past the end
 
 
 def test_version_modified_and_counts_are_the_embedded_stores(
