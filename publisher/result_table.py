@@ -20,6 +20,9 @@ SELECT ?s ?label WHERE {{
   ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label .
 }}"""
 LABEL_BATCH = 500
+# Rows an HTML table shows: a browser renders 10,000 rows slowly and no one reads them; the whole answer
+# is one link away in CSV or JSON.
+HTML_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -32,16 +35,27 @@ class Cell:
 @dataclass(frozen=True)
 class Table:
     columns: list[str]
-    rows: list[list[Cell | None]]  # None: the variable is unbound in that row
+    rows: list[list[Cell | None]]  # None: the variable is unbound in that row; the first HTML_ROWS
+    total: int  # rows in the whole answer
+
+    @property
+    def complete(self) -> bool:
+        return len(self.rows) == self.total
 
 
 def result_table(solutions: Any, store: Store, base: str, link_root: str = "/") -> Table:
-    """The rows of a SELECT result with cells ready to render (link_root: where the base is served)."""
+    """The first HTML_ROWS rows of a SELECT result with cells ready to render, and how many there are in
+    all (link_root: where the base is served)."""
     columns = [variable.value for variable in solutions.variables]
-    terms = [[solution[column] for column in columns] for solution in solutions]
+    terms = []
+    total = 0
+    for solution in solutions:  # counted to the end, but only the shown rows are read
+        if total < HTML_ROWS:
+            terms.append([solution[column] for column in columns])
+        total += 1
     labels = labels_of(store, {t.value for row in terms for t in row if isinstance(t, ox.NamedNode)}, base)
     rows = [[_cell(term, labels, base, link_root) for term in row] for row in terms]
-    return Table(columns, rows)
+    return Table(columns, rows, total)
 
 
 def labels_of(store: Store, iris: Iterable[str], base: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date
@@ -25,6 +26,7 @@ from openapi_spec_validator import validate as validate_openapi
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS
 
+from publisher import result_table
 from publisher.app import create_app
 from publisher.config import load_settings
 from publisher.iris import Iris
@@ -630,6 +632,19 @@ def test_html_table_links_entities_under_the_base_to_their_local_pages(client: F
         "Western North Pacific Gray Whale CMP</a>"
     ) in page
     assert "w3id.org/iwc-cmp/cmp/franciscana</a>" not in page  # shown by label, not IRI
+
+
+def test_html_table_shows_the_first_rows_and_links_the_whole_answer(
+    client: FlaskClient, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(result_table, "HTML_ROWS", 3)
+    total = len(run("list_cmps"))
+    assert total > 3
+    page = client.get("/queries/list_cmps").get_data(as_text=True)
+    assert page.count("<tr>") == 3 + 1  # the heading row
+    assert f"{total} rows, of which the first 3 are shown here; all of them in" in page
+    whole = client.get(re.search(r'href="(/queries/list_cmps\.csv[^"]*)"', page).group(1))  # type: ignore[union-attr]
+    assert len(list(csv.reader(io.StringIO(whole.get_data(as_text=True))))) == total + 1
 
 
 def test_html_by_suffix(client: FlaskClient) -> None:

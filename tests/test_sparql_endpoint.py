@@ -5,8 +5,10 @@ service description, the no-JavaScript form and atomic reloads."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -21,6 +23,7 @@ from xml.dom.minidom import Document
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from flask.testing import FlaskClient
 from rdflib import Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
@@ -39,6 +42,7 @@ from SPARQLWrapper import (
 )
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
+from publisher import result_table
 from publisher.app import create_app
 from publisher.cli import main
 from publisher.config import load_settings
@@ -701,6 +705,26 @@ def test_form_results_are_a_table_with_links(served: Served, data: Graph, iris: 
     construct = http(served.sparql, {"query": PLAN_LABELS, "format": "html"})
     assert construct.content_type.startswith("text/html")
     assert ">subject</th>" in construct.text
+
+
+def test_form_table_shows_the_first_rows_and_links_the_whole_answer(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(result_table, "HTML_ROWS", 2)
+    query = "SELECT ?s WHERE { ?s a ?type } LIMIT 5"
+    page = client.get("/sparql", query_string={"query": query, "format": "html"}).get_data(as_text=True)
+    assert page.count("<tr>") == 2 + 1  # the heading row
+    assert "5 rows, of which the first 2 are shown here; all of them in" in page
+    csv_link = html.unescape(re.search(r'<a href="([^"]*format=csv[^"]*)">CSV</a>', page).group(1))  # type: ignore[union-attr]
+    whole = client.get(csv_link)
+    assert whole.mimetype == "text/csv"
+    assert len(whole.get_data(as_text=True).strip().splitlines()) == 5 + 1
+    graph = client.get(
+        "/sparql", query_string={"query": "CONSTRUCT WHERE { ?s a ?t } LIMIT 5", "format": "html"}
+    )
+    link = re.search(r'<a href="([^"]*format=turtle[^"]*)">Turtle</a>', graph.get_data(as_text=True))
+    assert link is not None
+    assert len(Graph().parse(data=client.get(html.unescape(link.group(1))).data, format="turtle")) == 5
 
 
 def test_form_errors_show_on_the_page(served: Served) -> None:

@@ -26,12 +26,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from publisher.endpoint import EndpointLimits, answer_query
 from publisher.form_fields import form_fields
 from publisher.formats import (
+    CSV,
     HTML,
     JSON,
     N_TRIPLES,
     RDF_FORMATS,
     RESULTS_FORMATS,
     TEXT,
+    TURTLE,
     Format,
     UnknownFormatError,
     by_name,
@@ -336,15 +338,24 @@ def _page(query: str, answer: Answer | None = None, error: str | None = None) ->
     table: Table | None = None
     boolean: bool | None = None
     link_root = request.script_root + "/"
+    downloads: list[tuple[str, str]] = []  # the whole answer, when the table shows part of it
     if answer is not None and answer.format is JSON:
         parsed = ox.parse_query_results(answer.body, format=JSON.results_format)
         if isinstance(parsed, ox.QueryBoolean):
             boolean = bool(parsed)
         else:
             table = result_table(parsed, store(), iris().base, link_root=link_root)
+            downloads = [
+                (f.label, url_for("sparql.endpoint", query=query, format=f.name)) for f in (CSV, JSON)
+            ]
     elif answer is not None:
         table = result_table(_TriplesAsSolutions(answer.body), store(), iris().base, link_root=link_root)
-    return render_template("sparql.html", query=query, table=table, boolean=boolean, error=error)
+        downloads = [
+            (f.label, url_for("sparql.endpoint", query=query, format=f.name)) for f in (TURTLE, N_TRIPLES)
+        ]
+    return render_template(
+        "sparql.html", query=query, table=table, boolean=boolean, error=error, downloads=downloads
+    )
 
 
 class _TriplesAsSolutions:
