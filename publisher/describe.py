@@ -91,11 +91,11 @@ class DescriptionSource:
         iri = str(iri)  # an rdflib URIRef hashes unlike its text: keep plain strings as keys
         node = ox.NamedNode(iri)
         statements, graphs = self._bounded_description(node)
-        inbound = {
-            Link(q.subject, q.predicate)
+        inbound = (
+            (q.subject, q.predicate)
             for q in self.store.quads_for_pattern(None, None, node, None)
             if not isinstance(q.subject, ox.Triple)
-        }
+        )
         return assemble(iri, statements, graphs, inbound, page, page_size, self._labels_and_types)
 
     def exists(self, iri: str) -> bool:
@@ -149,19 +149,22 @@ def assemble(
     iri: str,
     statements: list[ox.Triple],
     graphs: Iterable[str],
-    inbound_links: Iterable[Link],
+    inbound_links: Iterable[tuple[Subject, ox.NamedNode]],
     page: int,
     page_size: int,
     labels_and_types: Callable[[list[ox.NamedNode]], Iterable[ox.Triple]],
 ) -> Description | None:
-    """A Description from what a store gave about an entity: pages the inbound links and adds the labels
-    and types of its neighbours. The same for every store, so every store describes alike."""
+    """A Description from what a store gave about an entity: pages the inbound links (subject, predicate)
+    and adds the labels and types of its neighbours. The same for every store, so every store describes
+    alike."""
     node = ox.NamedNode(iri)
-    inbound_all = sorted(set(inbound_links), key=lambda link: (str(link.predicate), str(link.subject)))
-    if not statements and not inbound_all:
+    # Keyed by their text and sorted as plain strings; a Link is made only for the page's (an entity may
+    # have tens of thousands of links to it, and one page shows 200).
+    by_key = {(str(predicate), str(subject)): (subject, predicate) for subject, predicate in inbound_links}
+    if not statements and not by_key:
         return None
     start = (max(page, 1) - 1) * page_size
-    inbound = inbound_all[start : start + page_size]
+    inbound = [Link(*by_key[key]) for key in sorted(by_key)[start : start + page_size]]
     neighbours = {t.object for t in statements if isinstance(t.object, ox.NamedNode)}
     neighbours |= {link.subject for link in inbound if isinstance(link.subject, ox.NamedNode)}
     neighbours |= {t.predicate for t in statements} | {link.predicate for link in inbound}
@@ -171,7 +174,7 @@ def assemble(
         statements=statements,
         context=list(labels_and_types(sorted(neighbours, key=str))),
         inbound=inbound,
-        inbound_total=len(inbound_all),
+        inbound_total=len(by_key),
         page=max(page, 1),
         page_size=page_size,
         graphs=sorted(graphs),

@@ -26,7 +26,6 @@ from publisher.describe import (
     RDF_REST,
     RDF_TYPE,
     Description,
-    Link,
     Subject,
     assemble,
     hash_iris_by_document,
@@ -82,11 +81,11 @@ class SparqlDescriptions:
             lambda: list(self.select(f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }}"))
         )
         statements, graphs = self._bounded_description(node)
-        inbound = {
-            Link(row["s"], row["p"])
+        inbound = (
+            (row["s"], row["p"])
             for row in links_to.result()
             if isinstance(row["s"], ox.NamedNode | ox.BlankNode)
-        }
+        )
         return assemble(iri, statements, graphs, inbound, page, page_size, self._labels_and_types)
 
     def exists(self, iri: str) -> bool:
