@@ -259,11 +259,12 @@ def printed_parties(reader: Reader, printed: str | None, linked: list[str]) -> t
 
 def _carry_overs(reader: Reader, plan: str) -> dict[str, list[CarryLink]]:
     """item -> its carry-over links, both ways ("continues ..." and "continued in ...")."""
+    # The link is inside each branch: joined after the UNION, Oxigraph read every cmp:continues in the store.
     rows = reader.rows(
         """SELECT ?later ?earlier ?laterPlan ?earlierPlan ?laterNumber ?earlierNumber ?record ?confidence
                   ?kind ?basis WHERE {
-          { ?later p-plan:isStepOfPlan $plan } UNION { ?earlier p-plan:isStepOfPlan $plan }
-          ?later cmp:continues ?earlier .
+          { ?later p-plan:isStepOfPlan $plan ; cmp:continues ?earlier }
+          UNION { ?earlier p-plan:isStepOfPlan $plan . ?later cmp:continues ?earlier }
           OPTIONAL { ?later p-plan:isStepOfPlan ?laterPlan }
           OPTIONAL { ?earlier p-plan:isStepOfPlan ?earlierPlan }
           OPTIONAL { ?later cmp:number ?laterNumber }
