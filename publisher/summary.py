@@ -19,6 +19,7 @@ class Summary:
     plans: list[tuple[str, str, int]]  # IRI, label, number of items
     cmps: list[tuple[str, str]]  # IRI, label
     counts: dict[str, int]  # class local name -> instances
+    programme: str  # its IRI: its page lists every plan
 
 
 def summarise(store: Store, base: str) -> Summary:
@@ -51,4 +52,4 @@ def summarise(store: Store, base: str) -> Summary:
         )
         counts[cls] = int(next(iter(result))["n"].value)
     triples = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
-    return Summary(triples=triples, plans=plans, cmps=cmps, counts=counts)
+    return Summary(triples=triples, plans=plans, cmps=cmps, counts=counts, programme=base + "programme")
