@@ -3,9 +3,11 @@
 Each worker has its own copy of the store (in memory: inherited by fork; on disk: its own read-only
 connection), so a reload in the worker that received `POST /-/reload` would leave the others serving the old
 graph. Instead the worker writes a request file into a directory the main process made, and sends it SIGHUP.
-The main process rebuilds and validates its store once for all pending requests, answers each with a result
-file, and, if the new store is good, replaces the workers one by one with workers of the new data (a failed
-reload replaces none). `kill -HUP` on the main process reloads the same way, with no one waiting.
+The main process rebuilds and validates its store once for all pending requests and, if the new store is
+good, replaces the workers one by one with workers of the new data, those waiting for an answer last: it
+answers once every other worker serves the new data, then replaces those at once, so that a client's next
+request, on a new connection, meets only the new data. A failed reload is answered at once and replaces no
+worker. `kill -HUP` on the main process reloads the same way, with no one waiting.
 
 `reload_in_this_process` is the reload itself, with the answer it gives, wherever it runs: the main process
 of `cmpkg serve`, or the only process of `cmpkg serve --dev` and of an app under test. No web imports: the
@@ -52,6 +54,14 @@ def reload_in_this_process(served: ServedStore) -> ReloadOutcome:
     return ReloadOutcome(200, f"reloaded: {report.quads} quads from {len(report.files)} files")
 
 
+@dataclass(frozen=True)
+class Request:
+    """A worker's request to reload: its name in the channel, and the worker's process id."""
+
+    name: str
+    pid: int
+
+
 class ReloadChannel:
     """Request files from the workers, result files from the main process, in one directory."""
 
@@ -72,7 +82,9 @@ class ReloadChannel:
     def request(self, wait_seconds: float = WAIT_SECONDS) -> ReloadOutcome:
         """Ask the main process to reload, and wait for what came of it."""
         name = uuid.uuid4().hex
-        (self.directory / (name + REQUEST)).touch()
+        partial = self.directory / (name + ".partial-request")
+        partial.write_text(str(os.getpid()), encoding="utf-8")  # who waits: that worker is replaced last
+        partial.replace(self.directory / (name + REQUEST))
         result = self.directory / (name + RESULT)
         try:
             os.kill(self.main_pid, signal.SIGHUP)
@@ -93,21 +105,25 @@ class ReloadChannel:
 
     # The main process's side ------------------------------------------------------------------------------
 
-    def pending(self) -> list[str]:
+    def pending(self) -> list[Request]:
         """The requests not answered yet (taken: each is answered once)."""
-        names = []
+        taken = []
         for path in sorted(self.directory.glob("*" + REQUEST)):
+            try:
+                pid = int(path.read_text(encoding="utf-8") or 0)
+            except (OSError, ValueError):
+                pid = 0
             path.unlink(missing_ok=True)
-            names.append(path.name[: -len(REQUEST)])
-        return names
+            taken.append(Request(path.name[: -len(REQUEST)], pid))
+        return taken
 
     def has_pending(self) -> bool:
         return any(self.directory.glob("*" + REQUEST))
 
-    def answer(self, names: list[str], outcome: ReloadOutcome) -> None:
+    def answer(self, requests: list[Request], outcome: ReloadOutcome) -> None:
         """Give each request its outcome (written whole, then renamed: a worker never reads half of one)."""
         text = json.dumps({"status": outcome.status, "message": outcome.message})
-        for name in names:
-            partial = self.directory / (name + ".partial")
+        for request in requests:
+            partial = self.directory / (request.name + ".partial")
             partial.write_text(text, encoding="utf-8")
-            partial.replace(self.directory / (name + RESULT))
+            partial.replace(self.directory / (request.name + RESULT))

@@ -42,7 +42,7 @@ from granian.server import MPServer
 
 from publisher.config import Settings
 from publisher.heap import give_back_freed_memory
-from publisher.reload_channel import ReloadChannel, ReloadOutcome, reload_in_this_process
+from publisher.reload_channel import ReloadChannel, ReloadOutcome, Request, reload_in_this_process
 from publisher.store import ServedStore, remove_unused_generations
 from publisher.views import dataset, entity
 from publisher.views.context import RELOAD_CHANNEL_KEY, STORE_KEY
@@ -131,10 +131,7 @@ def serve_with_workers(
         if not in_memory:
             served.release()
         _keep_out_of_collections()
-        switch = RESPAWN_SECONDS * workers
-        return ReloadOutcome(
-            200, f"{outcome.message}; the workers switch to it one by one within about {switch:g} s"
-        )
+        return ReloadOutcome(200, f"{outcome.message}; every worker serves it")
 
     def after_switch() -> None:
         """Once the workers of the old data have stopped: its on-disk generation is no longer needed."""
@@ -166,8 +163,9 @@ def serve_with_workers(
 
 
 class _ReloadingServer(MPServer):
-    """granian's multi-process server, whose reload (SIGHUP) first rebuilds the data in this process and
-    answers the workers that asked for it, then replaces the workers only if the new data is good."""
+    """granian's multi-process server, whose reload (SIGHUP) first rebuilds the data in this process, then
+    replaces the workers only if the new data is good: those waiting for the answer last, once the answer is
+    given, so that when it arrives no other worker serves the old data."""
 
     def __init__(
         self,
@@ -189,16 +187,35 @@ class _ReloadingServer(MPServer):
         except Exception as error:  # a bug, reported; this process must go on running the workers
             logging.getLogger(__name__).exception("reload failed")
             outcome = ReloadOutcome(500, f"reload failed; the previous graph is still served. {error!r}")
-        print(f"cmpkg: {outcome.message}", file=sys.stderr, flush=True)
-        self._channel.answer(waiting, outcome)
         if outcome.status == 200:
-            super()._reload(spawn_target, target_loader)  # type: ignore[no-untyped-call]  # one by one
+            self._switch_workers(waiting, outcome, spawn_target, target_loader)
+            print(f"cmpkg: {outcome.message}", file=sys.stderr, flush=True)
             self._after_switch()
         else:
+            print(f"cmpkg: {outcome.message}", file=sys.stderr, flush=True)
+            self._channel.answer(waiting, outcome)
             self.reload_signal = False
             self.main_loop_interrupt.clear()
         if self._channel.has_pending():  # asked again meanwhile (granian's reload forgets such a signal)
             self.signal_handler_reload()  # type: ignore[no-untyped-call]
+
+    def _switch_workers(
+        self, waiting: list[Request], outcome: ReloadOutcome, spawn_target: Any, target_loader: Any
+    ) -> None:
+        """granian's reload (a new worker, then the old one stopped, one by one), in an order that lets the
+        answer mean what it says. A waiting worker cannot be stopped before it has answered (it would finish
+        its request first, and that request waits for this process), so the others go first, RESPAWN_SECONDS
+        apart; then the answer; then the waiting workers at once, each stopping as soon as it has answered."""
+        asking = {request.pid for request in waiting}
+        pids = [worker._id() for worker in self.wrks]  # type: ignore[no-untyped-call]
+        waiting_workers = [idx for idx, pid in enumerate(pids) if pid in asking]
+        others = [idx for idx in range(len(self.wrks)) if idx not in waiting_workers]
+        self.reload_signal = False
+        self.respawned_wrks.clear()
+        self.main_loop_interrupt.clear()
+        self._respawn_workers(others, spawn_target, target_loader, delay=self.respawn_interval)
+        self._channel.answer(waiting, outcome)
+        self._respawn_workers(waiting_workers, spawn_target, target_loader, delay=0)
 
 
 def _serve_then_exit(*args: Any, **kwargs: Any) -> None:
