@@ -11,7 +11,7 @@ from publisher.iris import Iris
 from publisher.remote_store import open_remote_store
 from publisher.response_cache import ResponseCache
 from publisher.store import serve_store
-from publisher.views import dataset, entity, errors, home, queries, sparql
+from publisher.views import dataset, entity, errors, health, home, queries, sparql
 from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY, site_links
 
 
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, extra: list[Path] | None = None
     app.register_blueprint(home.blueprint)
     app.register_blueprint(queries.blueprint)
     app.register_blueprint(sparql.blueprint)
+    app.register_blueprint(health.blueprint)  # /-/health
     app.register_blueprint(dataset.blueprint)  # /dump/, /void, /sitemap.xml, /robots.txt, /search
     app.register_blueprint(entity.blueprint)  # its catch-all route answers every other IRI under the base
     entity.init_app(app)  # entity answers given before are replayed in front of Flask

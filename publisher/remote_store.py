@@ -58,6 +58,7 @@ DCT_HAS_PART = "http://purl.org/dc/terms/hasPart"
 XSD_DATE_TIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 EMPTY_GRAPH = "urn:cmpkg:no-graph"  # names an empty dataset when the store holds no graph of the project
 DESCRIPTIONS_KEPT = 256  # per snapshot: the data of a version never changes, so they never go stale
+CHECK_SECONDS = 5.0  # a health check's ASK {} waits at most this long (or the query timeout, if shorter)
 EXISTING_KEPT = 8192  # IRIs known to exist (or not) per snapshot, so a cached page asks the store nothing
 KINDS_KEPT = 256  # /sparql query texts whose form (results or graph) is known
 
@@ -493,6 +494,9 @@ class RemoteSnapshot:
             reading = self._reading_parents.pop(iri, None)
         return reading.result() if reading is not None else self._read_parents(iri)
 
+    def check(self) -> None:
+        check_store(self.client, self.timeout)
+
     def prepare_parent(self, iri: str) -> None:
         """Read the parents on another connection meanwhile, unless they are kept. Not before the first
         description: the store's dialect, which the describer needs, is known from the answers."""
@@ -664,8 +668,17 @@ class RemoteStore:
     def prepare_parent(self, iri: str) -> None:
         self.current.prepare_parent(iri)
 
+    def check(self) -> None:
+        """Ask the store now, whatever the version check's interval (StoreUnavailableError: down)."""
+        check_store(self.client, self.timeout)
+
     def close(self) -> None:
         self.client.close()
+
+
+def check_store(client: SparqlClient, timeout: float) -> None:
+    """`ASK {}` within CHECK_SECONDS (or the timeout): StoreUnavailableError when the store is down."""
+    client.query("ASK {}", JSON.media_type, timeout=min(timeout, CHECK_SECONDS))
 
 
 Snapshot = EmbeddedStore | RemoteSnapshot  # one version of the data being served, embedded or remote

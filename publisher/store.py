@@ -88,6 +88,10 @@ class Store(Protocol):
         """A hint that parent(iri) will be asked soon: a store that reads it over the network starts now."""
         ...
 
+    def check(self) -> None:
+        """Raise StoreUnavailableError unless the store answers now (for a health check)."""
+        ...
+
 
 BULK_LOAD_BYTES = 1 << 20  # files from this size are bulk-loaded into an on-disk store
 
@@ -232,6 +236,9 @@ class EmbeddedStore:
     def prepare_parent(self, iri: str) -> None:
         """Nothing to do: the parent is read from memory or disk in microseconds."""
 
+    def check(self) -> None:
+        """Nothing to check: the store is in this process."""
+
     def _parent_finder(self) -> Callable[[str], tuple[str, str] | None]:
         if self._parents is None:
             self._parents = parent_finder(self.store, self.base)
@@ -359,6 +366,9 @@ class ServedStore:
 
     def prepare_parent(self, iri: str) -> None:
         self._current.prepare_parent(iri)
+
+    def check(self) -> None:
+        self._current.check()
 
     def reload(self) -> LoadReport | None:
         """Build, check and swap in a new store; on any error raise it and keep serving the old one."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Graph
 from rdflib.namespace import RDF, RDFS
@@ -14,6 +15,7 @@ from publisher.config import load_settings
 from publisher.iris import Iris
 from publisher.site import Site
 from publisher.validation import load_graph
+from publisher.views.context import STORE_KEY
 from tests.conftest import BASE, ROOT
 
 
@@ -55,3 +57,18 @@ def test_home_page_of_a_large_graph_lists_the_first_fifty_and_says_where_the_res
     assert 'href="/queries/list_cmps"' in cmps
     plans = page.split("<h2>Action plans</h2>")[1].split("</ul>")[0]
     assert "more" not in plans  # the real data's plans are all listed
+
+
+def test_health_says_what_is_served_and_is_never_cached(client: FlaskClient, app: Flask) -> None:
+    served = app.extensions[STORE_KEY]
+    answer = client.get("/-/health")
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.get_json() == {
+        "status": "ok",
+        "store": "memory",
+        "version": served.version,
+        "modified": served.modified.isoformat(),
+        "triples": served.triples(),
+    }
+    assert client.head("/-/health").status_code == 200

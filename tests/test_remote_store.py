@@ -591,7 +591,15 @@ def test_a_store_that_goes_down_gives_503_and_answers_again_when_it_is_back(
     )
     client = app.test_client()
     assert client.get("/programme").status_code == 200
+    healthy = client.get("/-/health")
+    assert healthy.status_code == 200
+    assert healthy.get_json()["status"] == "ok"
+    assert healthy.get_json()["store"] == "remote"
     lonely_server.stop()
+    sick = client.get("/-/health")
+    assert sick.status_code == 503
+    assert int(sick.headers["Retry-After"]) > 0
+    assert sick.get_json()["status"] == "unavailable"
     page = client.get("/plan/2018-2020", headers={"Accept": "text/html"})
     assert page.status_code == 503
     assert int(page.headers["Retry-After"]) > 0
@@ -604,6 +612,7 @@ def test_a_store_that_goes_down_gives_503_and_answers_again_when_it_is_back(
     assert client.get("/queries/list_cmps.json").status_code == 503
     assert any("unreachable" in record.getMessage() for record in caplog.records)
     lonely_server.start()  # the same port and data
+    assert client.get("/-/health").status_code == 200
     assert client.get("/plan/2018-2020").status_code == 200
     assert client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 200
 
