@@ -4,10 +4,12 @@ Each worker has its own copy of the store (in memory: inherited by fork; on disk
 connection), so a reload in the worker that received `POST /-/reload` would leave the others serving the old
 graph. Instead the worker writes a request file into a directory the main process made, and sends it SIGHUP.
 The main process rebuilds and validates its store once for all pending requests and, if the new store is
-good, replaces the workers one by one with workers of the new data, those waiting for an answer last: it
-answers once every other worker serves the new data, then replaces those at once, so that a client's next
-request, on a new connection, meets only the new data. A failed reload is answered at once and replaces no
-worker. `kill -HUP` on the main process reloads the same way, with no one waiting.
+good, replaces the workers one by one with workers of the new data, those waiting for an answer last: they
+are told to stop (a stopping worker accepts no connection but finishes its requests) and then answered, so
+that a client's next request, on a new connection, meets only the new data. A request that reaches a worker
+while it stops is answered too (503, ask again: the files may have changed since the build began). A failed
+reload is answered at once and replaces no worker. `kill -HUP` on the main process reloads the same way,
+with no one waiting.
 
 `reload_in_this_process` is the reload itself, with the answer it gives, wherever it runs: the main process
 of `cmpkg serve`, or the only process of `cmpkg serve --dev` and of an app under test. No web imports: the
@@ -105,16 +107,18 @@ class ReloadChannel:
 
     # The main process's side ------------------------------------------------------------------------------
 
-    def pending(self) -> list[Request]:
-        """The requests not answered yet (taken: each is answered once)."""
+    def pending(self, pid: int | None = None) -> list[Request]:
+        """The requests not answered yet (of the worker `pid`, or all): taken, each is answered once."""
         taken = []
         for path in sorted(self.directory.glob("*" + REQUEST)):
             try:
-                pid = int(path.read_text(encoding="utf-8") or 0)
+                asker = int(path.read_text(encoding="utf-8") or 0)
             except (OSError, ValueError):
-                pid = 0
+                asker = 0
+            if pid is not None and asker != pid:
+                continue
             path.unlink(missing_ok=True)
-            taken.append(Request(path.name[: -len(REQUEST)], pid))
+            taken.append(Request(path.name[: -len(REQUEST)], asker))
         return taken
 
     def has_pending(self) -> bool:

@@ -47,6 +47,11 @@ from publisher.store import ServedStore, remove_unused_generations
 from publisher.views import dataset, entity
 from publisher.views.context import RELOAD_CHANNEL_KEY, STORE_KEY
 
+ASK_AGAIN = ReloadOutcome(
+    503,
+    "another reload was under way when this one was asked, and has just ended; ask again to load the files",
+)
+STOPPING = ReloadOutcome(503, "the server is stopping; it stops with the graph it served")
 RESPAWN_SECONDS = 2.0  # on a reload, a new worker has this long to start before the old one it replaces stops
 HEADER_BYTES = 64 * 1024  # room for a request's headers beside the longest query string cmpkg accepts
 
@@ -187,35 +192,74 @@ class _ReloadingServer(MPServer):
         except Exception as error:  # a bug, reported; this process must go on running the workers
             logging.getLogger(__name__).exception("reload failed")
             outcome = ReloadOutcome(500, f"reload failed; the previous graph is still served. {error!r}")
-        if outcome.status == 200:
+        if outcome.status == 200 and not self.interrupt_signal:
             self._switch_workers(waiting, outcome, spawn_target, target_loader)
             print(f"cmpkg: {outcome.message}", file=sys.stderr, flush=True)
             self._after_switch()
         else:
+            if outcome.status == 200:  # told to stop during the build: the workers stop with the old graph
+                outcome = STOPPING
             print(f"cmpkg: {outcome.message}", file=sys.stderr, flush=True)
             self._channel.answer(waiting, outcome)
             self.reload_signal = False
             self.main_loop_interrupt.clear()
-        if self._channel.has_pending():  # asked again meanwhile (granian's reload forgets such a signal)
+        if self.interrupt_signal:  # a stop asked meanwhile, whose wake-up the clears above undid
+            self.main_loop_interrupt.set()
+        elif self._channel.has_pending():  # asked again meanwhile (granian's reload forgets such a signal)
             self.signal_handler_reload()  # type: ignore[no-untyped-call]
+
+    def _stop_workers(self) -> None:
+        """granian's stop of every worker, once the reloads they wait for are answered (a worker finishes
+        its requests before it ends, and those would wait for this process)."""
+        self._channel.answer(self._channel.pending(), STOPPING)
+        super()._stop_workers()  # type: ignore[no-untyped-call]
 
     def _switch_workers(
         self, waiting: list[Request], outcome: ReloadOutcome, spawn_target: Any, target_loader: Any
     ) -> None:
         """granian's reload (a new worker, then the old one stopped, one by one), in an order that lets the
-        answer mean what it says. A waiting worker cannot be stopped before it has answered (it would finish
-        its request first, and that request waits for this process), so the others go first, RESPAWN_SECONDS
-        apart; then the answer; then the waiting workers at once, each stopping as soon as it has answered."""
+        answer mean what it says: the workers no one waits in first, RESPAWN_SECONDS apart; then those
+        waiting, which are told to stop before they are answered. A stopping worker accepts no connection
+        and finishes the requests it has, so the answer is sent and every later request meets a new worker."""
         asking = {request.pid for request in waiting}
-        pids = [worker._id() for worker in self.wrks]  # type: ignore[no-untyped-call]
+        pids = [self._pid(worker) for worker in self.wrks]
         waiting_workers = [idx for idx, pid in enumerate(pids) if pid in asking]
         others = [idx for idx in range(len(self.wrks)) if idx not in waiting_workers]
         self.reload_signal = False
         self.respawned_wrks.clear()
         self.main_loop_interrupt.clear()
-        self._respawn_workers(others, spawn_target, target_loader, delay=self.respawn_interval)
+        for idx in others:
+            self._join(self._replace_worker(idx, spawn_target, target_loader, self.respawn_interval))
+        stopping = [self._replace_worker(idx, spawn_target, target_loader, 0.0) for idx in waiting_workers]
         self._channel.answer(waiting, outcome)
-        self._respawn_workers(waiting_workers, spawn_target, target_loader, delay=0)
+        for worker in stopping:
+            self._join(worker)
+
+    def _replace_worker(self, idx: int, spawn_target: Any, target_loader: Any, delay: float) -> Any:
+        """granian's respawn of one worker (MPServer._respawn_workers) up to telling the old one to stop: a
+        new worker, `delay` for it to start, then the old worker's stop. Requests that reached the old worker
+        meanwhile are told to ask again (the files may have changed since this reload's build)."""
+        logging.getLogger(__name__).info("replacing worker-%d", idx + 1)
+        self.respawned_wrks[idx] = time.monotonic()
+        old = self.wrks.pop(idx)
+        new = self._spawn_worker(idx=idx, target=spawn_target, callback_loader=target_loader)
+        new.start()  # type: ignore[no-untyped-call]
+        self.wrks.insert(idx, new)
+        time.sleep(delay)
+        old.terminate()  # type: ignore[no-untyped-call]
+        return old
+
+    def _join(self, old: Any) -> None:
+        """Wait for a stopping worker to end, answering the reloads it asked for meanwhile (it finishes its
+        requests before it ends, and those wait for this process)."""
+        pid = self._pid(old)
+        while old.is_alive():
+            self._channel.answer(self._channel.pending(pid), ASK_AGAIN)
+            old.join(0.05)
+
+    @staticmethod
+    def _pid(worker: Any) -> int:
+        return int(worker._id())
 
 
 def _serve_then_exit(*args: Any, **kwargs: Any) -> None:

@@ -170,6 +170,32 @@ def test_a_reload_reaches_every_worker(server: Server) -> None:
         assert len(list(server.store_path.glob("gen-*"))) == 1
 
 
+def test_reloads_asked_while_one_runs_are_all_answered(server: Server) -> None:
+    """A request reaching a worker that is about to be replaced is answered before the worker stops (it
+    used to be stopped while it waited, and its client hung): reloaded, or asked to ask again."""
+    server.partner.write_text(PARTNER.format(label="fourth"))
+    answers: dict[int, tuple[int, str]] = {}
+
+    def ask(n: int) -> None:
+        answers[n] = server.reload()
+
+    askers = []
+    for n in range(3):
+        asker = threading.Thread(target=ask, args=(n,))
+        asker.start()
+        askers.append(asker)
+        time.sleep(0.7)  # the later ones arrive while the first reload replaces the workers
+    for asker in askers:
+        asker.join(SWITCH_SECONDS)
+    assert sorted(answers) == [0, 1, 2], f"unanswered: {server.log.read_text()}"
+    for status, text in answers.values():
+        assert (status, text.startswith("reloaded:")) == (200, True) or (
+            status == 503 and "ask again" in text
+        ), text
+    assert answers[0][0] == 200
+    assert server.labels(20) == {"fourth"}
+
+
 def test_a_failed_reload_keeps_every_worker_serving_the_old_graph(server: Server) -> None:
     before = server.workers()
     server.partner.write_text('<partner/thing> <http://www.w3.org/2000/01/rdf-schema#label> "broken .\n')
@@ -186,6 +212,29 @@ def test_sighup_to_the_main_process_reloads_every_worker(server: Server) -> None
     os.kill(server.process.pid, signal.SIGHUP)
     server.until_every_worker_says("third")
     assert "cmpkg: reloaded:" in server.log.read_text()
+
+
+def test_a_server_told_to_stop_while_it_reloads_stops(tmp_path: Path) -> None:
+    """SIGTERM during a reload's build (it used to be lost: the reload cleared granian's wake-up, and the
+    server never stopped); the reload's client is answered."""
+    env = {"CMPKG_RELOAD_TOKEN": TOKEN, "CMPKG_QUERY_WORKERS": "1"}
+    with cmpkg_serve(tmp_path, ["--workers", str(WORKERS)], env) as server:
+        lines = [PARTNER.format(label="big")]  # enough to take the build a second or more
+        lines += [f'<partner/t{i}> a rdfs:Resource ; rdfs:label "t{i}" .\n' for i in range(40_000)]
+        server.partner.write_text("".join(lines))
+        answers: list[tuple[int, str]] = []
+        asker = threading.Thread(target=lambda: answers.append(server.reload()))
+        asker.start()
+        time.sleep(0.3)  # the main process is building the new store
+        server.process.terminate()
+        server.process.wait(timeout=SWITCH_SECONDS)
+        asker.join(SWITCH_SECONDS)
+        assert len(answers) == 1, server.log.read_text()
+        status, text = answers[0]
+        assert (status, text.startswith("reloaded:")) == (200, True) or (status, "stopping" in text) == (
+            503,
+            True,
+        ), text
 
 
 def test_a_reload_asked_of_a_main_process_that_is_gone_says_so(tmp_path: Path) -> None:
