@@ -169,8 +169,8 @@ def serve_with_workers(
 
 class _ReloadingServer(MPServer):
     """granian's multi-process server, whose reload (SIGHUP) first rebuilds the data in this process, then
-    replaces the workers only if the new data is good: those waiting for the answer last, once the answer is
-    given, so that when it arrives no other worker serves the old data."""
+    replaces the workers only if the new data is good: those waiting for the answer last, told to stop just
+    before it is given, so that when it arrives no worker accepts requests for the old data."""
 
     def __init__(
         self,
@@ -237,8 +237,7 @@ class _ReloadingServer(MPServer):
 
     def _replace_worker(self, idx: int, spawn_target: Any, target_loader: Any, delay: float) -> Any:
         """granian's respawn of one worker (MPServer._respawn_workers) up to telling the old one to stop: a
-        new worker, `delay` for it to start, then the old worker's stop. Requests that reached the old worker
-        meanwhile are told to ask again (the files may have changed since this reload's build)."""
+        new worker, `delay` for it to start, then the old worker's stop; the old worker, for `_join`."""
         logging.getLogger(__name__).info("replacing worker-%d", idx + 1)
         self.respawned_wrks[idx] = time.monotonic()
         old = self.wrks.pop(idx)
@@ -250,8 +249,9 @@ class _ReloadingServer(MPServer):
         return old
 
     def _join(self, old: Any) -> None:
-        """Wait for a stopping worker to end, answering the reloads it asked for meanwhile (it finishes its
-        requests before it ends, and those wait for this process)."""
+        """Wait for a stopping worker to end, telling the reloads it asked for meanwhile to ask again (it
+        finishes its requests before it ends, and those wait for this process; the files may have changed
+        since this reload's build)."""
         pid = self._pid(old)
         while old.is_alive():
             self._channel.answer(self._channel.pending(pid), ASK_AGAIN)
