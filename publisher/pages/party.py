@@ -86,16 +86,14 @@ def party_view(reader: Reader, iri: str, page: int = 1, page_size: int = ITEMS_P
     page = max(page, 1)
     counts = _plan_counts(reader, iri)
     start = (page - 1) * page_size
-    ranks: list[tuple[str, int]] = []  # (plan, rank) of the plans with items on this page
-    skipped = 0  # items of the plans before them
-    before = 0
+    on_page: list[tuple[int, _PlanCount, int]] = []  # rank, plan, position of its first item shown
+    before = 0  # items of the plans before this one
     for rank, count in enumerate(counts):
         if before + count.items > start and before < start + page_size:
-            if not ranks:
-                skipped = before
-            ranks.append((count.plan, rank))
+            on_page.append((rank, count, max(start - before, 0) + 1))
         before += count.items
-    rows = _page_rows(reader, iri, ranks, start - skipped, page_size) if ranks else []
+    ranks = [(count.plan, rank) for rank, count, _ in on_page]
+    rows = _page_rows(reader, iri, ranks, on_page[0][2] - 1, page_size) if on_page else []
     reader.names([iri, *(plan for plan, _ in ranks), *(r["status"] for r in rows if "status" in r)])
     items: dict[str, list[Responsibility]] = {}
     seen: set[tuple[str, str]] = set()
@@ -106,17 +104,13 @@ def party_view(reader: Reader, iri: str, page: int = 1, page_size: int = ITEMS_P
         items.setdefault(row["plan"], []).append(
             Responsibility(item_view(reader, row), status_of(reader, row.get("status")))
         )
-    plans = []
-    before = 0
-    for count in counts:
-        if count.plan in items:
-            first = max(start - before, 0) + 1
-            plans.append(
-                PlanResponsibilities(
-                    reader.link(count.plan), count.report_date, tuple(items[count.plan]), count.items, first
-                )
-            )
-        before += count.items
+    plans = [
+        PlanResponsibilities(
+            reader.link(count.plan), count.report_date, tuple(items[count.plan]), count.items, first
+        )
+        for _, count, first in on_page
+        if count.plan in items
+    ]
     relations = []
     for label, pattern in RELATIONS:
         others = [r["other"] for r in reader.rows(f"SELECT DISTINCT ?other {{ {pattern} }}", this=iri)]
