@@ -211,6 +211,10 @@ def test_sighup_to_the_main_process_reloads_every_worker(server: Server) -> None
     server.partner.write_text(PARTNER.format(label="third"))
     os.kill(server.process.pid, signal.SIGHUP)
     server.until_every_worker_says("third")
+    # Logged once the last old worker has ended, which may be after the new ones answer.
+    deadline = time.monotonic() + SWITCH_SECONDS
+    while "cmpkg: reloaded:" not in server.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert "cmpkg: reloaded:" in server.log.read_text()
 
 
