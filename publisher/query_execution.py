@@ -10,11 +10,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import IO, Any, ClassVar, cast
+from typing import Any
 
 import pyoxigraph as ox
 
 from publisher.formats import FORMATS_BY_NAME, N_TRIPLES, TSV, Format, Kind
+from publisher.row_counting import RowCounter, TooManyRows
 
 
 class QueryError(Exception):
@@ -173,18 +174,18 @@ def _results_answer(store: ox.Store, result: Any, job: QueryJob) -> Answer:
     assert fmt.results_format is not None
     if job.row_limit <= 0 or isinstance(result, ox.QueryBoolean):
         return Answer(fmt, _written(result.serialize(format=fmt.results_format)))
-    counter = _RowCounter.for_format(fmt, job.row_limit)
+    counter = RowCounter.for_format(fmt, job.row_limit)
     try:
         result.serialize(counter.stream(), format=fmt.results_format)
-    except _TooManyRows:
+    except TooManyRows:
         if counter.exact:
             raise ResultLimitError(job.row_limit) from None
         # The count over this format may over-count (a literal containing a row separator): count exactly
         # over TSV, where each row is one line, and convert if the answer is within the limit after all.
-        exact = _RowCounter.for_format(TSV, job.row_limit)
+        exact = RowCounter.for_format(TSV, job.row_limit)
         try:
             run_query(store, job).serialize(exact.stream(), format=TSV.results_format)
-        except _TooManyRows:
+        except TooManyRows:
             raise ResultLimitError(job.row_limit) from None
         parsed = ox.parse_query_results(exact.body(), format=TSV.results_format)
         return Answer(fmt, _written(parsed.serialize(format=fmt.results_format)))
@@ -197,10 +198,10 @@ def _graph_answer(result: ox.QueryTriples, job: QueryJob) -> Answer:
     if job.row_limit <= 0:
         return Answer(fmt, _written(result.serialize(format=fmt.rdf_format)))
     if fmt is N_TRIPLES:
-        counter = _RowCounter.for_format(fmt, job.row_limit)
+        counter = RowCounter.for_format(fmt, job.row_limit)
         try:
             result.serialize(counter.stream(), format=fmt.rdf_format)
-        except _TooManyRows:
+        except TooManyRows:
             raise ResultLimitError(job.row_limit) from None
         return Answer(fmt, counter.body())
     triples = list(islice(result, job.row_limit + 1))
@@ -234,80 +235,3 @@ def _chosen(name: str | None, kind: Kind) -> Format:
 
 
 _KINDS = {Kind.RESULTS: (Kind.RESULTS,), Kind.GRAPH: (Kind.GRAPH, Kind.DATASET)}
-
-
-class _TooManyRows(Exception):
-    pass
-
-
-class _RowCounter:
-    """A binary writer pyoxigraph serializes into, counting rows as the bytes come and stopping past a limit.
-
-    Rows are counted by a separator the format writes once per row: exactly where the separator cannot occur
-    inside a value (TSV and N-Triples escape newlines; XML escapes '<'), as an upper bound elsewhere.
-    """
-
-    # format name -> (separator, separators before the first row, exact)
-    SEPARATORS: ClassVar[dict[str, tuple[bytes, int, bool]]] = {
-        "tsv": (b"\n", 1, True),  # the header line, then a line per row
-        "xml": (b"<result>", 0, True),
-        "ntriples": (b"\n", 0, True),
-        "json": (b"},{", -1, False),  # between rows; a literal may contain it too
-        "csv": (b"\r\n", 1, False),  # a quoted literal may contain it too
-    }
-
-    def __init__(self, separator: bytes, offset: int, exact: bool, limit: int) -> None:
-        self.separator, self.exact = separator, exact
-        self.allowed = limit + offset  # separators allowed before the answer is over the limit
-        self.count = 0
-        self.chunks: list[bytes] = []
-        self.tail = b""
-
-    @classmethod
-    def for_format(cls, fmt: Format, limit: int) -> _RowCounter:
-        separator, offset, exact = cls.SEPARATORS[fmt.name]
-        return cls(separator, offset, exact, limit)
-
-    @classmethod
-    def for_answer_of(cls, fmt: Format, limit: int) -> _RowCounter:
-        """A counter for an answer another SPARQL engine wrote, which may space its JSON rows."""
-        if fmt.name == "json":
-            return _SpacedJsonRowCounter(*cls.SEPARATORS["json"], limit)
-        return cls.for_format(fmt, limit)
-
-    def write(self, data: bytes) -> int:
-        chunk = bytes(data)
-        self.count += self._separators_ending_in(chunk)
-        if self.count > self.allowed:
-            raise _TooManyRows
-        self.chunks.append(chunk)
-        return len(chunk)
-
-    def _separators_ending_in(self, chunk: bytes) -> int:
-        """The separators this chunk completes, one begun at the end of the chunk before included."""
-        text = self.tail + chunk  # the tail is shorter than the separator: nothing is counted twice
-        self.tail = text[-(len(self.separator) - 1) :] if len(self.separator) > 1 else b""
-        return text.count(self.separator)
-
-    def flush(self) -> None:
-        pass
-
-    def stream(self) -> IO[bytes]:
-        """This counter as the binary stream pyoxigraph writes to (it needs only write and flush)."""
-        return cast(IO[bytes], self)
-
-    def body(self) -> bytes:
-        return b"".join(self.chunks)
-
-
-class _SpacedJsonRowCounter(_RowCounter):
-    """JSON rows separated by "}", ",", "{" with any whitespace between (Virtuoso: "},\n    {")."""
-
-    SEPARATOR = re.compile(rb"\}\s*,\s*\{")
-    UNFINISHED = re.compile(rb"\}\s*,?\s*")  # what may start a separator the next chunk finishes
-
-    def _separators_ending_in(self, chunk: bytes) -> int:
-        text = self.tail + chunk  # the tail holds no whole separator: nothing is counted twice
-        last = text.rfind(b"}")
-        self.tail = text[last:] if last >= 0 and self.UNFINISHED.fullmatch(text, last) else b""
-        return len(self.SEPARATOR.findall(text))

@@ -20,12 +20,11 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
-from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
@@ -38,15 +37,15 @@ from publisher.query_execution import (
     NotAcceptableError,
     QueryJob,
     ResultLimitError,
-    _RowCounter,  # the embedded store's row counting, reused so both stores count alike
-    _TooManyRows,
     serialize_triples,
     syntax_error,
 )
 from publisher.remote_describe import SparqlDescriptions, background
+from publisher.row_counting import RowCounter, TooManyRows
 from publisher.sparql_client import Reply, SparqlClient, StoreLocation, StoreRefusedError
-from publisher.sparql_text import read_query_text
+from publisher.sparql_text import query_form, read_query_text, with_base, without_from
 from publisher.store import EmbeddedStore
+from publisher.store_dialects import Dialect, dialect_for
 
 log = logging.getLogger(__name__)
 
@@ -61,87 +60,6 @@ DESCRIPTIONS_KEPT = 256  # per snapshot: the data of a version never changes, so
 CHECK_SECONDS = 5.0  # a health check's ASK {} waits at most this long (or the query timeout, if shorter)
 EXISTING_KEPT = 8192  # IRIs known to exist (or not) per snapshot, so a cached page asks the store nothing
 KINDS_KEPT = 256  # /sparql query texts whose form (results or graph) is known
-
-
-# Store dialects ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """What cmpkg knows about one kind of store."""
-
-    name: str
-    passthrough: frozenset[str]  # formats (names) answered exactly as the store writes them
-    results: Format  # the results format cmpkg reads (and converts from)
-    system_graphs: frozenset[str] = frozenset()  # the store's own graphs, never part of the dataset
-    protocol_overrides_from: bool = True  # default-graph-uri/named-graph-uri replace FROM (Protocol §2.1.4)
-    several_bases: bool = True  # the prologue may declare BASE more than once (as the grammar allows)
-
-    def fix(self, body: bytes, fmt: Format) -> bytes:
-        return body
-
-    def name_blank(self) -> Callable[[ox.BlankNode], str] | None:
-        """How a query names a blank node by the label the store gave it (None: it cannot)."""
-        return None
-
-
-_VIRTUOSO_TYPED_LITERAL = re.compile(rb'("type"\s*:\s*")typed-literal"')
-_VIRTUOSO_JSON_BOOLEAN = re.compile(
-    rb'("datatype"\s*:\s*"http://www\.w3\.org/2001/XMLSchema#boolean"\s*,\s*"value"\s*:\s*")([01])"'
-)
-_BOOLEANS = {b"1": b'true"', b"0": b'false"'}
-_VIRTUOSO_JSON_BNODE = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
-
-
-class VirtuosoDialect(Dialect):
-    """Virtuoso 7: its CSV ends lines with LF only and its TSV is not SPARQL TSV (no <> around IRIs), so only
-    JSON and XML results and N-Triples pass through; its SPARQL JSON says "typed-literal" (the obsolete
-    name of a literal with a datatype) and writes a boolean as "1" or "0" (its XML: "true", "false"), so
-    both are rewritten, and JSON is what cmpkg reads (its XML writer is several times slower on some
-    queries: 50 against 10 ms for bench/carried_over at 10k); its blank node labels in results
-    ("nodeID://b123") are not valid labels, so they are rewritten ("b123"); it adds the protocol's dataset
-    to a query's FROM instead of replacing it, so FROM is taken out of such a query; and it refuses a second
-    BASE, so a query with its own is resolved against cmpkg's base instead."""
-
-    def fix(self, body: bytes, fmt: Format) -> bytes:
-        if fmt is XML:
-            return body.replace(b"<bnode>nodeID://", b"<bnode>")
-        if fmt is JSON:  # each pattern is structural: inside a JSON string the quotes would be escaped
-            body = _VIRTUOSO_TYPED_LITERAL.sub(rb'\1literal"', body)
-            body = _VIRTUOSO_JSON_BOOLEAN.sub(lambda m: m.group(1) + _BOOLEANS[m.group(2)], body)
-            return _VIRTUOSO_JSON_BNODE.sub(rb"\1", body)
-        return body
-
-    def name_blank(self) -> Callable[[ox.BlankNode], str] | None:
-        return lambda blank: f"<nodeID://{blank.value}>"
-
-
-GENERIC = Dialect("generic", frozenset({"json", "xml"}), XML)
-DIALECTS = {
-    "oxigraph": Dialect("oxigraph", frozenset({"json", "xml", "csv", "tsv", "ntriples"}), JSON),
-    "virtuoso": VirtuosoDialect(
-        "virtuoso",
-        frozenset({"json", "xml", "ntriples"}),
-        JSON,
-        system_graphs=frozenset(
-            {
-                "http://www.openlinksw.com/schemas/virtrdf#",
-                "http://www.w3.org/ns/ldp#",
-                "http://localuriqaserver/sparql",
-                "http://www.w3.org/2002/07/owl#",
-                "http://www.openlinksw.com/schemas/RDF_Mapper_Ontology/1.0/",
-            }
-        ),
-        protocol_overrides_from=False,
-        several_bases=False,
-    ),
-}
-
-
-def dialect_for(server: str) -> Dialect:
-    """The dialect of the store whose Server header this is."""
-    product = server.split("/", 1)[0].strip().lower()
-    return DIALECTS.get(product, GENERIC)
 
 
 # The state a push leaves -----------------------------------------------------------------------------------
@@ -198,70 +116,6 @@ def meta_triples(base: str, version: str, modified: datetime | None, graphs: lis
         triples.append(ox.Triple(meta, ox.NamedNode(DCT_MODIFIED), stamp))
     triples += [ox.Triple(meta, ox.NamedNode(DCT_HAS_PART), ox.NamedNode(g)) for g in sorted(graphs)]
     return triples
-
-
-# Queries ---------------------------------------------------------------------------------------------------
-
-_SKIPPED = re.compile(
-    r"""\#[^\r\n]*|'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\r\n]|\\.)*'"""
-    r"""|"(?:[^"\\\r\n]|\\.)*"|<[^<>"{}|^`\\\x00-\x20]*>""",
-    re.DOTALL,
-)
-_FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])")
-
-
-def query_form(sparql: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside comments, strings and IRIs."""
-    found = _FORM.search(_SKIPPED.sub(" ", sparql))
-    return found.group(1).upper() if found else None
-
-
-_FROM_CLAUSE = re.compile(
-    rf"(?P<skipped>{_SKIPPED.pattern})"
-    r"|(?<![\w:?$])FROM\s+(?:NAMED\s+)?(?:<[^<>\"{}|^`\\\x00-\x20]*>|[A-Za-z_][\w.\-]*:[\w.\-:%]*|:[\w.\-:%]*)",
-    re.DOTALL | re.IGNORECASE,
-)
-
-
-def without_from(sparql: str) -> str:
-    """The query without its FROM and FROM NAMED clauses (comments, strings and IRIs left as they are)."""
-    return _FROM_CLAUSE.sub(lambda m: m.group() if m.group("skipped") is not None else " ", sparql)
-
-
-_PROLOGUE_TERM = re.compile(
-    rf"(?P<skipped>{_SKIPPED.pattern})|(?<![\w:?$])BASE(?![\w:])", re.DOTALL | re.IGNORECASE
-)
-
-
-def with_base(sparql: str, base_iri: str | None, several_bases: bool = True) -> str:
-    """The query with the base IRI its relative IRIs resolve against (a later BASE in it still wins).
-
-    For a store that takes one BASE only, and only first (Virtuoso), a query's own BASE is resolved against
-    base_iri and moved to the front, the IRIs before it (the prologue's) resolved against base_iri here.
-    """
-    if not base_iri:
-        return sparql
-    if not several_bases:
-        pieces: list[str] = []
-        done, own_base = 0, -1
-        for term in _PROLOGUE_TERM.finditer(sparql):
-            skipped = term.group("skipped")
-            if skipped is None:
-                own_base = term.start()
-            elif skipped.startswith("<"):
-                resolved = _resolve(base_iri, skipped[1:-1])
-                if own_base >= 0:
-                    before = "".join(pieces) + sparql[done:own_base]
-                    return f"BASE <{resolved}>\n{before} {sparql[term.end() :]}"
-                pieces += [sparql[done : term.start()], f"<{resolved}>"]
-                done = term.end()
-    return f"BASE <{base_iri}>\n{sparql}"
-
-
-def _resolve(base: str, reference: str) -> str:
-    """RFC 3986 resolution, keeping an empty fragment (urljoin drops the "#" of `<ontology#>`)."""
-    resolved = urljoin(base, reference)
-    return resolved + "#" if reference.endswith("#") and not resolved.endswith("#") else resolved
 
 
 def _solutions(reply: Reply, dialect: Dialect) -> Any:
@@ -386,15 +240,15 @@ class RemoteSnapshot:
         fetched = fmt if fmt.name in dialect.passthrough else dialect.results
         try:
             reply = self._fetch(text, fetched, default, named, limit, timeout)
-        except _TooManyRows:
-            if _RowCounter.for_answer_of(fetched, limit).exact:
+        except TooManyRows:
+            if RowCounter.for_answer_of(fetched, limit).exact:
                 raise ResultLimitError(limit) from None
             # The count over this format may over-count (a literal holding a row separator): count over
             # XML results, where it is exact, and convert if the answer is within the limit after all.
             fetched = XML
             try:
                 reply = self._fetch(text, XML, default, named, limit, timeout)
-            except _TooManyRows:
+            except TooManyRows:
                 raise ResultLimitError(limit) from None
         body = dialect.fix(reply.body, fetched)
         if fetched is fmt:
@@ -417,7 +271,7 @@ class RemoteSnapshot:
     ) -> Answer:
         try:
             reply = self._fetch(text, N_TRIPLES, default, named, limit, timeout)
-        except _TooManyRows:
+        except TooManyRows:
             raise ResultLimitError(limit) from None
         if fmt is N_TRIPLES and "ntriples" in self.dialect.passthrough:
             return Answer(fmt, reply.body)
@@ -434,7 +288,7 @@ class RemoteSnapshot:
         timeout: float,
     ) -> Reply:
         """The store's answer in one format, read only as far as the row limit allows."""
-        counter = _RowCounter.for_answer_of(fmt, limit) if limit > 0 else None
+        counter = RowCounter.for_answer_of(fmt, limit) if limit > 0 else None
         sink = counter.write if counter is not None else None
         reply = self.client.query(text, fmt.media_type, default, named, timeout, sink)
         _check_complete(reply)

@@ -1,4 +1,5 @@
-"""What a SPARQL request's text says before it runs: SERVICE endpoints, FROM clauses, update keywords.
+"""What a SPARQL request's text says before it runs (SERVICE endpoints, FROM clauses, update keywords, its
+form), and the rewrites a remote store needs (FROM taken out, the base IRI given).
 
 pyoxigraph exposes no parser, so this is a tokenizer (comments, strings and IRIs are skipped whole, as the
 SPARQL grammar's terminals are), not a parser. It errs on the safe side: a SERVICE keyword anywhere outside a
@@ -126,3 +127,67 @@ def refused_services(query: QueryText, allowlist: frozenset[str]) -> list[Servic
 def parse_allowlist(setting: str) -> frozenset[str]:
     """The service_allowlist setting: endpoint IRIs separated by spaces or commas."""
     return frozenset(part for part in re.split(r"[\s,]+", setting) if part)
+
+
+# Rewriting a query for a remote store ------------------------------------------------------------------
+
+_SKIPPED = re.compile(
+    r"""\#[^\r\n]*|'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\r\n]|\\.)*'"""
+    r"""|"(?:[^"\\\r\n]|\\.)*"|<[^<>"{}|^`\\\x00-\x20]*>""",
+    re.DOTALL,
+)
+_FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])")
+
+
+def query_form(sparql: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside comments, strings and IRIs."""
+    found = _FORM.search(_SKIPPED.sub(" ", sparql))
+    return found.group(1).upper() if found else None
+
+
+_FROM_CLAUSE = re.compile(
+    rf"(?P<skipped>{_SKIPPED.pattern})"
+    r"|(?<![\w:?$])FROM\s+(?:NAMED\s+)?(?:<[^<>\"{}|^`\\\x00-\x20]*>|[A-Za-z_][\w.\-]*:[\w.\-:%]*|:[\w.\-:%]*)",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def without_from(sparql: str) -> str:
+    """The query without its FROM and FROM NAMED clauses (comments, strings and IRIs left as they are)."""
+    return _FROM_CLAUSE.sub(lambda m: m.group() if m.group("skipped") is not None else " ", sparql)
+
+
+_PROLOGUE_TERM = re.compile(
+    rf"(?P<skipped>{_SKIPPED.pattern})|(?<![\w:?$])BASE(?![\w:])", re.DOTALL | re.IGNORECASE
+)
+
+
+def with_base(sparql: str, base_iri: str | None, several_bases: bool = True) -> str:
+    """The query with the base IRI its relative IRIs resolve against (a later BASE in it still wins).
+
+    For a store that takes one BASE only, and only first (Virtuoso), a query's own BASE is resolved against
+    base_iri and moved to the front, the IRIs before it (the prologue's) resolved against base_iri here.
+    """
+    if not base_iri:
+        return sparql
+    if not several_bases:
+        pieces: list[str] = []
+        done, own_base = 0, -1
+        for term in _PROLOGUE_TERM.finditer(sparql):
+            skipped = term.group("skipped")
+            if skipped is None:
+                own_base = term.start()
+            elif skipped.startswith("<"):
+                resolved = _resolve(base_iri, skipped[1:-1])
+                if own_base >= 0:
+                    before = "".join(pieces) + sparql[done:own_base]
+                    return f"BASE <{resolved}>\n{before} {sparql[term.end() :]}"
+                pieces += [sparql[done : term.start()], f"<{resolved}>"]
+                done = term.end()
+    return f"BASE <{base_iri}>\n{sparql}"
+
+
+def _resolve(base: str, reference: str) -> str:
+    """RFC 3986 resolution, keeping an empty fragment (urljoin drops the "#" of `<ontology#>`)."""
+    resolved = urljoin(base, reference)
+    return resolved + "#" if reference.endswith("#") and not resolved.endswith("#") else resolved

@@ -1,5 +1,5 @@
 """Rows counted in an answer as its bytes arrive, however the writer spaces them and wherever the chunks
-split (publisher/query_execution.py): the result-row limit holds on what a remote store writes."""
+split (publisher/row_counting.py): the result-row limit holds on what a remote store writes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 
 from publisher.formats import JSON
-from publisher.query_execution import _RowCounter, _TooManyRows
+from publisher.row_counting import RowCounter, TooManyRows
 
 ROW = (
     '{ "s": { "type": "uri", "value": "http://example.org/%d" }\t, "n": { "type": "literal", "value": "x" }}'
@@ -31,7 +31,7 @@ def compact_json(rows: int) -> bytes:
     ).encode()
 
 
-def fed(counter: _RowCounter, body: bytes, size: int) -> _RowCounter:
+def fed(counter: RowCounter, body: bytes, size: int) -> RowCounter:
     for start in range(0, len(body), size):
         counter.write(body[start : start + size])
     return counter
@@ -42,13 +42,13 @@ def fed(counter: _RowCounter, body: bytes, size: int) -> _RowCounter:
 def test_rows_are_counted_wherever_the_chunks_split(size: int, write: object) -> None:
     body = write(5)  # type: ignore[operator]
     assert json.loads(body)  # well-formed
-    counter = fed(_RowCounter.for_answer_of(JSON, 5), body, size)
+    counter = fed(RowCounter.for_answer_of(JSON, 5), body, size)
     assert counter.count == 4  # separators: one between each two rows
     assert counter.body() == body
-    with pytest.raises(_TooManyRows):
-        fed(_RowCounter.for_answer_of(JSON, 4), body, size)
+    with pytest.raises(TooManyRows):
+        fed(RowCounter.for_answer_of(JSON, 4), body, size)
 
 
 def test_the_embedded_stores_counter_misses_spaced_rows() -> None:
     """Why answers from other engines get their own counter."""
-    assert fed(_RowCounter.for_format(JSON, 10), virtuoso_json(5), 64).count == 0
+    assert fed(RowCounter.for_format(JSON, 10), virtuoso_json(5), 64).count == 0
