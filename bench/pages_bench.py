@@ -144,9 +144,9 @@ def page_entities(file: Path, base: str) -> dict[str, list[PageEntity]]:
                 continue
             links_in[target] += 1
             head, _, name = target[len(base_bytes) :].partition(b"/")
-            kind = by_prefix.get(head)
-            if kind is not None and name and b"/" not in name and b"#" not in name:
-                found[kind.name].setdefault(target, None)
+            linked_kind = by_prefix.get(head)
+            if linked_kind is not None and name and b"/" not in name and b"#" not in name:
+                found[linked_kind.name].setdefault(target, None)
     chosen: dict[str, list[PageEntity]] = {}
     for kind in PAGE_KINDS:
         candidates = list(found[kind.name])

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import pytest
 from click.testing import CliRunner, Result
@@ -427,7 +428,8 @@ def test_instants_are_as_precise_as_printed(
 def test_sequence_gives_the_printed_order(graph: Graph, period: str) -> None:
     printed_order = [row.number for row in ITEMS if row.plan == period]
     by_sequence = sorted(
-        (int(one(graph, IRIS.item(period, number), CMP.sequence)), number) for number in printed_order
+        (int(cast(Literal, one(graph, IRIS.item(period, number), CMP.sequence))), number)
+        for number in printed_order
     )
     assert [sequence for sequence, _ in by_sequence] == list(range(1, len(printed_order) + 1))
     assert [number for _, number in by_sequence] == printed_order

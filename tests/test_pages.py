@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import cast
 
 import pytest
 from jinja2 import Environment, PackageLoader
@@ -163,7 +164,7 @@ def plan_items(graph: Graph, period: str) -> list[URIRef]:
     """The items of a plan in the order printed."""
     plan = URIRef(BASE + f"plan/{period}")
     items = [s for s in graph.subjects(PPLAN_STEP_OF, plan) if isinstance(s, URIRef)]
-    return sorted(items, key=lambda item: int(graph.value(item, cmp_term("sequence"))))  # type: ignore[arg-type]
+    return sorted(items, key=lambda item: int(cast(Literal, graph.value(item, cmp_term("sequence")))))
 
 
 # The action plan ------------------------------------------------------------------------------------------
@@ -310,11 +311,9 @@ def test_plan_without_progress_has_the_five_printed_columns(store: EmbeddedStore
 
 def timeline_of(store: EmbeddedStore, env: Environment, period: str, today: date | None = None) -> ET.Element:
     page = render(env, view_of(store, f"plan/{period}", "ActionPlan", today=today))
-    svg_text = (
-        special_view(store, Iris(BASE), BASE + f"plan/{period}", {CMP + "ActionPlan"}, today=today)
-        .context["view"]
-        .timeline_svg
-    )  # type: ignore[union-attr]
+    view = special_view(store, Iris(BASE), BASE + f"plan/{period}", {CMP + "ActionPlan"}, today=today)
+    assert view is not None, f"no view for plan/{period}"
+    svg_text = view.context["view"].timeline_svg
     assert page.find("figure", "timeline-figure").find("svg").attrs["role"] == "img"
     return ET.fromstring(svg_text)
 
@@ -566,10 +565,11 @@ def test_taxon_page_lists_cmps_asserted_and_claimed_and_identifiers(
 
 
 def every_entity(data: Graph) -> Iterator[tuple[str, str]]:
+    # The entities of these types are IRIs (their pages are at their paths), so they sort as IRIs.
     for kind in ("ActionPlan", "ConservationManagementPlan", "Country", "Body", "RoleGroup"):
-        for node in sorted(data.subjects(RDF.type, cmp_term(kind))):
+        for node in sorted(cast("Iterator[URIRef]", data.subjects(RDF.type, cmp_term(kind)))):
             yield str(node).removeprefix(BASE), kind
-    for node in sorted(data.subjects(RDF.type, URIRef(DWC_TAXON))):
+    for node in sorted(cast("Iterator[URIRef]", data.subjects(RDF.type, URIRef(DWC_TAXON)))):
         yield str(node).removeprefix(BASE), "Taxon"
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from itertools import combinations
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 import pytest
@@ -25,6 +26,8 @@ from markupsafe import escape
 from openapi_spec_validator import validate as validate_openapi
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS
+from rdflib.query import ResultRow
+from rdflib.term import Node
 
 from publisher import result_table
 from publisher.app import create_app
@@ -97,8 +100,8 @@ def whole_graph(site: Site, iris: Iris) -> Graph:
     return load_graph(site.turtle_files(), iris)
 
 
-def label(graph: Graph, node: object) -> str:
-    return str(graph.value(node, RDFS.label))  # type: ignore[arg-type]
+def label(graph: Graph, node: Node | None) -> str:
+    return str(graph.value(node, RDFS.label))
 
 
 def split(text: str | None, separator: str = "; ") -> set[str]:
@@ -111,8 +114,8 @@ def cmps(graph: Graph) -> list[URIRef]:
     )
 
 
-def status_label(graph: Graph, item: object) -> str | None:
-    report = graph.value(item, CMP.progressReport)  # type: ignore[arg-type]
+def status_label(graph: Graph, item: Node) -> str | None:
+    report = graph.value(item, CMP.progressReport)
     return label(graph, graph.value(report, CMP.status)) if report is not None else None
 
 
@@ -182,7 +185,8 @@ def test_query_is_portable_sparql(
 
     ours = {tuple(normal(v) for v in row.values()) for row in run(path.stem)}
     sparql = queries[path.stem].bind({}, BASE)
-    theirs = {tuple(normal(v) for v in row) for row in whole_graph.query(sparql, base=BASE)}
+    # A SELECT query's result iterates over rows of bindings.
+    theirs = {tuple(normal(v) for v in cast(ResultRow, row)) for row in whole_graph.query(sparql, base=BASE)}
     assert ours == theirs
 
 
@@ -268,7 +272,7 @@ def overdue(graph: Graph, as_of: date) -> set[str]:
     """Items due before as_of, not open-ended, not reported completed by then (from a report's month)."""
     found = set()
     for item, timeframe in graph.subject_objects(CMP.timeframe):
-        due = graph.value(timeframe, CMP.dueDate)
+        due = cast("Literal | None", graph.value(timeframe, CMP.dueDate))  # a date, when there is one
         if due is None or (timeframe, CMP.openEnded, Literal(True)) in graph or due.toPython() >= as_of:
             continue
         completed = False
@@ -408,7 +412,8 @@ def check_list_plan_items(run: Run, graph: Graph) -> None:
     for period in ("2018-2020", "2022-2024"):
         plan = URIRef(BASE + f"plan/{period}")
         items = sorted(
-            graph.subjects(PPLAN.isStepOfPlan, plan), key=lambda i: int(graph.value(i, CMP.sequence))
+            graph.subjects(PPLAN.isStepOfPlan, plan),
+            key=lambda i: int(cast(Literal, graph.value(i, CMP.sequence))),
         )
         rows = run("list_plan_items", plan=f"plan/{period}")
         assert [r["item"] for r in rows] == [str(i) for i in items]

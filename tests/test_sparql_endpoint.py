@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from xml.dom.minidom import Document
+from typing import cast
+from xml.dom.minidom import Document, Text
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from rdflib import Graph, Namespace, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 from SPARQLWrapper import (
@@ -228,8 +229,13 @@ def test_select_by_every_path_in_every_results_format(
 def test_ask(served: Served, iris: Iris) -> None:
     yes = wrapper(served, f"ASK {{ <{iris.plan('2018-2020')}> a <{iris.cmp.ActionPlan}> }}", JSON).query()
     no = wrapper(served, f"ASK {{ <{iris.plan('1900-1901')}> ?p ?o }}", XML).query().convert()
-    assert yes.convert()["boolean"] is True
-    assert no.getElementsByTagName("boolean")[0].firstChild.data == "false"
+    yes_answer = yes.convert()  # JSON: a dict
+    assert isinstance(yes_answer, dict)
+    assert yes_answer["boolean"] is True
+    assert isinstance(no, Document)  # XML: a DOM document
+    no_answer = no.getElementsByTagName("boolean")[0].firstChild
+    assert isinstance(no_answer, Text)
+    assert no_answer.data == "false"
 
 
 # Graph answers in every RDF format ----------------------------------------------------------------------
@@ -527,7 +533,9 @@ def test_runaway_query_is_stopped_while_another_client_is_served(
     assert runaway["seconds"] < 2 * TIMEOUT  # what the issue demands: stopped within twice the timeout
     # The killed worker is replaced: the endpoint goes on answering.
     for _ in range(5):
-        assert wrapper(served, "ASK {}", JSON).query().convert()["boolean"] is True
+        answer = wrapper(served, "ASK {}", JSON).query().convert()
+        assert isinstance(answer, dict)
+        assert answer["boolean"] is True
 
 
 def test_a_query_needing_too_much_memory_fails_alone(site: Site, iris: Iris) -> None:
@@ -643,11 +651,12 @@ def test_service_description(
     ) in description
     dataset = description.value(service, SD.defaultDataset)
     default = description.value(dataset, SD.defaultGraph)
-    assert description.value(default, VOID.triples).toPython() == len(data)
+    assert cast(Literal, description.value(default, VOID.triples)).toPython() == len(data)
     sizes = {}
     for named in description.objects(dataset, SD.namedGraph):
         graph = description.value(named, SD.graph)
-        sizes[str(description.value(named, SD.name))] = description.value(graph, VOID.triples).toPython()
+        triples = cast(Literal, description.value(graph, VOID.triples))
+        sizes[str(description.value(named, SD.name))] = triples.toPython()
     expected = {
         str(iris.graph(site.relative(path))): len(read_graph(path, iris.base)) for path in site.turtle_files()
     }
