@@ -38,7 +38,14 @@ from publisher.query_workers import (
     fork_worker,
     spawn_worker,
 )
-from publisher.rdf_files import TRIPLE_FORMATS, RdfFile, RdfFileError, load_into, rdf_files_in
+from publisher.rdf_files import (
+    TRIPLE_FORMATS,
+    RdfFile,
+    RdfFileError,
+    load_into,
+    may_hold_blank_nodes,
+    rdf_files_in,
+)
 from publisher.site import Site
 
 
@@ -175,7 +182,7 @@ class EmbeddedStore:
                 graphs.append(graph)
                 if self.store.contains_named_graph(graph):
                     self.store.clear_graph(graph)
-                if file.format in TRIPLE_FORMATS:
+                if file.format in TRIPLE_FORMATS and not may_hold_blank_nodes(file):
                     big = bulk and file.path.stat().st_size >= BULK_LOAD_BYTES
                     _load_triples(self.store, file, iris.base, graph, big)
                 else:
