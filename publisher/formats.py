@@ -10,6 +10,7 @@ CONSTRUCT.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -152,6 +153,10 @@ DATASET_FORMATS: tuple[Format, ...] = (TRIG, N_QUADS)
 RDF_FORMATS: tuple[Format, ...] = GRAPH_FORMATS + DATASET_FORMATS
 
 
+# RFC 9110 §12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+
+
 class UnknownFormatError(ValueError):
     """A `format=` value names no format cmpkg knows."""
 
@@ -200,23 +205,30 @@ class MediaRange:
 
 
 def parse_accept(header: str | None) -> list[MediaRange]:
-    """The media ranges of an Accept header; malformed members are ignored, as RFC 9110 lets us."""
+    """The media ranges of an Accept header; malformed members (a q that is not a qvalue too) are ignored,
+    as RFC 9110 lets us."""
     ranges = []
     for position, member in enumerate((header or "").split(",")):
         media, *params = (part.strip() for part in member.split(";"))
         kind, slash, sub = media.lower().partition("/")
         if not slash or not kind or not sub or (kind == "*" and sub != "*"):
             continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        ranges.append(MediaRange(kind, sub, q, position))
+        q = _qvalue(params)
+        if q is not None:
+            ranges.append(MediaRange(kind, sub, q, position))
     return ranges
+
+
+def _qvalue(params: Iterable[str]) -> float | None:
+    """A member's q (1 when it has none); None when its q is not a qvalue (NaN, 2, -1, 0.5000, ...)."""
+    q = 1.0
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            if not QVALUE.fullmatch(value.strip()):
+                return None
+            q = float(value)
+    return q
 
 
 def negotiate(accept_header: str | None, candidates: Sequence[Format]) -> Format | None:

@@ -43,13 +43,18 @@ from publisher.iris import Iris
 from publisher.links import href_for
 from publisher.namespaces import EXTERNAL_PREFIXES
 from publisher.packed import PackedStrings
-from publisher.query_execution import serialize_triples
+from publisher.preconditions import evaluate
+from publisher.query_execution import QueryError, serialize_triples
 from publisher.remote_store import RemoteSnapshot, RemoteStore, Snapshot
+from publisher.request_checks import page_number
 from publisher.search import SearchIndex, SearchQueryError
 from publisher.sitemap import MAX_URLS, chunks, entity_paths, sitemap_index, url_for_path, urlset
+from publisher.sparql_client import StoreUnavailableError
 from publisher.store import EmbeddedStore, ServedStore
 from publisher.summary import Summary, summarise
+from publisher.views.conditional import conditions, file_part, settle
 from publisher.views.context import STORE_KEY, iris, store
+from publisher.views.cors import EXPOSED_HEADERS
 from publisher.void import PREFIXES, DatasetInfo, DatasetStatistics, dataset_statistics, describe_dataset
 from publisher.void import prefixed_name as void_prefixed_name
 
@@ -163,7 +168,7 @@ def warm_up(app: Flask, dumps: bool = True) -> dict[str, float]:
     """Compute what is computed once per store (summary, VoID numbers, sitemap, search index and, with
     `dumps`, every dump) now, so that no request waits for it: seconds per item. A failure (a remote store
     that is down) is logged and left for the first request to meet."""
-    current = _snapshot(app.extensions[STORE_KEY])
+    current = _snapshot_at_start(app)
     state: DatasetState = app.extensions[STATE_KEY]
     if current is None:
         return {}
@@ -184,7 +189,7 @@ def write_dumps_in_background(app: Flask) -> threading.Thread:
     dumps' lock file), as on first use. Workers sharing the dumps' directory write each dump once."""
 
     def write() -> None:
-        current = _snapshot(app.extensions[STORE_KEY])
+        current = _snapshot_at_start(app)
         state: DatasetState = app.extensions[STATE_KEY]
         if current is not None:
             _timed(
@@ -194,6 +199,16 @@ def write_dumps_in_background(app: Flask) -> threading.Thread:
     thread = threading.Thread(target=write, name="cmpkg-dumps", daemon=True)
     thread.start()
     return thread
+
+
+def _snapshot_at_start(app: Flask) -> Snapshot | None:
+    """The store's current version, or None when it cannot be read now (a remote store that is down: the
+    first request meets that, and answers 503)."""
+    try:
+        return _snapshot(app.extensions[STORE_KEY])
+    except (StoreUnavailableError, QueryError) as error:
+        log.warning("start-up: could not read the store: %s", error)
+        return None
 
 
 def _timed(steps: list[tuple[str, Callable[[], object]]]) -> dict[str, float]:
@@ -243,17 +258,19 @@ def dump(name: str) -> Response:
         return _plain(404, f"there is no dump {name!r}; the dumps are {known} (all described at /void)")
     current = _current()
     written = _state().dumps.get(current, kind)
+    outcome = evaluate(conditions(), f'"{written.sha256}"', current.modified, written.size)
     response = send_file(
         written.path,
         mimetype=kind.content_type.split(";")[0],
         etag=written.sha256,
         last_modified=current.modified,
-        conditional=True,
+        conditional=False,  # publisher/preconditions.py decides, in RFC 9110's order
         max_age=300,
     )
     response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Accept-Ranges"] = "bytes"
     response.headers["Link"] = f'<{url_for("dataset.void")}>; rel="describedby"'
-    return _cors(response)
+    return _cors(settle(response, outcome, functools.partial(file_part, written.path)))
 
 
 # VoID ------------------------------------------------------------------------------------------------------
@@ -403,12 +420,11 @@ def search_json() -> Response:
 
 def _search(fmt: Format) -> Response:
     query = request.args.get("q", "")
-    page = request.args.get("page", "1")
-    error = None
-    if not page.isdigit() or int(page) < 1:
-        error, number = f"page must be a whole number from 1, not {page!r}", 1
-    else:
-        number = int(page)
+    error, number = None, 1
+    try:
+        number = page_number(request.args.get("page", "1"))
+    except ValueError as problem:
+        error = str(problem)
     results = None
     if error is None and query.strip():
         try:
@@ -470,18 +486,18 @@ def _pages(query: str, results: Any) -> dict[str, int]:
 
 
 def _conditional(response: Response, modified: datetime | None) -> Response:
-    """A strong ETag from the body's bytes, Last-Modified from the data; 304 when the client has it."""
+    """A strong ETag from the body's bytes, Last-Modified from the data; 304 when the client has it, 412 when
+    its If-Match or If-Unmodified-Since fails (Range is not offered for these small documents)."""
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     if modified is not None:
         response.last_modified = modified
     response.headers["Cache-Control"] = CACHE_CONTROL
-    response.make_conditional(request)  # turns the response into a 304 when the client's copy is current
-    return _cors(response)
+    return _cors(settle(response, evaluate(conditions(), response.headers["ETag"], modified)))
 
 
 def _cors(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Link, Content-Location"
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return response
 
 

@@ -4,7 +4,8 @@
 `.rdf`, `.trig`, `.html`) force a format. RDF keeps the public IRIs; HTML links point at this server.
 
 A body is rendered once per data version and kept in the page cache; an answer given before is replayed in
-front of Flask (entity_replay.py); a conditional request is answered 304 before the entity is read.
+front of Flask (entity_replay.py); a conditional request is answered 304 or 412 before the entity is read
+(publisher/preconditions.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
@@ -23,20 +25,25 @@ from markupsafe import Markup, escape
 from publisher.describe import Description
 from publisher.entity_page import entity_page
 from publisher.formats import GRAPH_FORMATS, HTML, TRIG, Format, by_suffix, negotiate
+from publisher.iris import is_iri
 from publisher.namespaces import EXTERNAL_PREFIXES
 from publisher.ontology_doc import ontology_doc
 from publisher.pages import special_view
+from publisher.preconditions import evaluate
+from publisher.request_checks import page_number
 from publisher.response_cache import CachedAnswer
 from publisher.store import Store
 from publisher.value_html import rows_html, value_html
+from publisher.views.conditional import conditions, settle
 from publisher.views.context import IRIS_KEY, PAGE_CACHE_KEY, STORE_KEY, iris, page_cache, site_links, store
-from publisher.views.entity_replay import MARK_KEY, Mark, ReplayAnswers, etag_matches
+from publisher.views.entity_replay import MARK_KEY, Mark, ReplayAnswers
 
 blueprint = Blueprint("entity", __name__)
 log = logging.getLogger(__name__)
 
 ENTITY_FORMATS: tuple[Format, ...] = (HTML, *GRAPH_FORMATS, TRIG)
 CACHE_CONTROL = "public, max-age=300"
+PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar and "/" beside unreserved: kept as they are in a URL
 SCRIPT_ESCAPES = (
     ("<", "\\u003c"),
     (">", "\\u003e"),
@@ -50,6 +57,8 @@ SCRIPT_ESCAPES = (
 def dereference(path: str) -> Response:
     base = iris().base
     iri, forced = base + path, None
+    if not is_iri(iri):
+        return not_found(path)  # a path no IRI has (a space, "<", a control character) names nothing
     served = store()
     negotiated = negotiate(request.headers.get("Accept"), ENTITY_FORMATS)
     if negotiated is HTML:
@@ -60,19 +69,24 @@ def dereference(path: str) -> Response:
         if forced is None or forced not in ENTITY_FORMATS or not served.exists(base + stem):
             return not_found(path)
         iri, path = base + stem, stem
+    if "#" in path:
+        return _to_document(path, forced)
     fmt = forced or negotiated
     if fmt is None:
         return not_acceptable(path)
-    page = request.args.get("page", default=1, type=int) or 1
+    page = _page()
     version = served.version
     etag = _etag(version, iri, page, fmt)
     root = url_for("home.index")
-    headers = _headers(root, path, fmt, etag, served.modified, negotiated=forced is None)
+    headers = _headers(root, path, page, fmt, etag, served.modified, negotiated=forced is None)
     key = (version, root, iri, page, fmt.name)
-    request.environ[MARK_KEY] = Mark(version, key, etag)  # the same request again is replayed
+    request.environ[MARK_KEY] = Mark(version, key, etag, served.modified)  # the same request is replayed
     cache = page_cache()
     answer = cache.get(key)
-    if _not_modified(etag, served.modified):
+    outcome = evaluate(conditions(), etag, served.modified)  # entities do not offer ranges
+    if outcome.status == 412:
+        return settle(Response(headers=headers), outcome)
+    if outcome.status == 304:
         # The 200's paging links too: a cache replaces the stored response's headers with the 304's.
         if isinstance(answer, CachedAnswer):
             paging = answer.headers
@@ -96,6 +110,25 @@ def _with_paging(headers: dict[str, str], paging: dict[str, str]) -> dict[str, s
     if paging.get("Link"):
         headers["Link"] = ", ".join([headers["Link"], paging["Link"]])
     return headers
+
+
+def _page() -> int:
+    """The page of inbound links asked for (`?page=`, 1 without one); 400 for a bad one, as /search."""
+    text = request.args.get("page")
+    try:
+        return 1 if text is None else page_number(text)
+    except ValueError as error:
+        abort(400, description=str(error))
+
+
+def _to_document(path: str, forced: Format | None) -> Response:
+    """`/ontology%23Topic` names the hash IRI `{base}ontology#Topic`, which its document serves: a 301 to
+    `/ontology#Topic` (or `/ontology.ttl#Topic` for `/ontology%23Topic.ttl`), where a client that had not
+    escaped the "#" would have gone."""
+    document, _, fragment = path.partition("#")
+    suffix = forced.suffix if forced is not None else ""
+    location = url_for("home.index") + quote(document + suffix, safe=PATH_SAFE) + "#"
+    return Response(status=301, headers={"Location": location + quote(fragment, safe=PATH_SAFE + "?")})
 
 
 def init_app(app: Flask) -> None:
@@ -129,7 +162,7 @@ def warm_up(app: Flask) -> dict[str, float]:
 def _html(description: Description, link_root: str, path: str) -> str:
     names, served = iris(), store()
     base = names.base
-    alternates = _alternates(link_root, path)
+    alternates = _alternates(link_root, path, description.page)
     if description.iri == str(names.ontology):
         doc = ontology_doc(served, base, link_root=link_root)
         return render_template("ontology.html", doc=doc, alternates=alternates)
@@ -167,8 +200,8 @@ class Alternates:
     links: Markup
 
 
-def _alternates(root: str, path: str) -> Alternates:
-    twins = [(fmt, escape(_twin(root, path, fmt))) for fmt in ENTITY_FORMATS if fmt != HTML]
+def _alternates(root: str, path: str, page: int) -> Alternates:
+    twins = [(fmt, escape(_twin(root, path, fmt, page))) for fmt in ENTITY_FORMATS if fmt != HTML]
     head = "\n  ".join(
         f'<link rel="alternate" type="{fmt.media_type}" href="{href}" title="{fmt.label}">'
         for fmt, href in twins
@@ -226,8 +259,9 @@ def _serialize(
     return written
 
 
-def _twin(root: str, path: str, fmt: Format) -> str:
-    return root + path + fmt.suffix
+def _twin(root: str, path: str, fmt: Format, page: int = 1) -> str:
+    """Where the entity (its page of inbound links) is served in one format."""
+    return root + path + fmt.suffix + ("" if page == 1 else f"?page={page}")
 
 
 def _etag(version: str, iri: str, page: int, fmt: Format) -> str:
@@ -236,16 +270,15 @@ def _etag(version: str, iri: str, page: int, fmt: Format) -> str:
 
 
 def _headers(
-    root: str, path: str, fmt: Format, etag: str, modified: object, negotiated: bool
+    root: str, path: str, page: int, fmt: Format, etag: str, modified: object, negotiated: bool
 ) -> dict[str, str]:
+    """The answer's headers (CORS ones come from publisher/views/cors.py)."""
     headers = {
         "ETag": etag,
         "Cache-Control": CACHE_CONTROL,
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Expose-Headers": "ETag, Link, Content-Location",
-        "Content-Location": _twin(root, path, fmt),
+        "Content-Location": _twin(root, path, fmt, page),
         "Link": ", ".join(
-            f'<{_twin(root, path, other)}>; rel="alternate"; type="{other.media_type}"'
+            f'<{_twin(root, path, other, page)}>; rel="alternate"; type="{other.media_type}"'
             for other in ENTITY_FORMATS
             if other != fmt
         ),
@@ -255,20 +288,6 @@ def _headers(
     if modified is not None:
         headers["Last-Modified"] = format_datetime(modified, usegmt=True)  # type: ignore[arg-type]
     return headers
-
-
-def _not_modified(etag: str, modified: object) -> bool:
-    """RFC 9110 §13.1: If-None-Match decides when present; else If-Modified-Since."""
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None:
-        return etag_matches(if_none_match, etag)
-    if_modified_since = request.headers.get("If-Modified-Since")
-    if if_modified_since and modified is not None:
-        try:
-            return bool(modified <= parsedate_to_datetime(if_modified_since))  # type: ignore[operator]
-        except (TypeError, ValueError):
-            return False
-    return False
 
 
 def _paging_links(root: str, path: str, description: Description) -> dict[str, str]:
@@ -282,15 +301,17 @@ def _paging_links(root: str, path: str, description: Description) -> dict[str, s
 
 
 def not_found(path: str) -> Response:
+    """The 404 of an IRI that names nothing: a page, or an empty RDF document, as the Accept header asks."""
     fmt = negotiate(request.headers.get("Accept"), ENTITY_FORMATS) or HTML
     if fmt == HTML:
         body = render_template("not_found.html", path=path, iri=iris().base + path)
-        return Response(body, status=404, content_type=HTML.content_type)
-    assert fmt.rdf_format is not None
-    empty = _serialize([], fmt.rdf_format)  # a valid, empty document: harvesters parse it
-    return Response(
-        empty, status=404, content_type=fmt.content_type, headers={"Access-Control-Allow-Origin": "*"}
-    )
+        response = Response(body, status=404, content_type=HTML.content_type)
+    else:
+        assert fmt.rdf_format is not None
+        empty = _serialize([], fmt.rdf_format)  # a valid, empty document: harvesters parse it
+        response = Response(empty, status=404, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
 
 
 def not_acceptable(path: str) -> Response:

@@ -6,9 +6,9 @@ headers, exactly as Flask sent them) under the request that asked for it: the da
 root, path, query string and Accept header, which are all the answer depends on (links in pages are made
 from the script root; the Host header is never used). The same request again is answered from the record,
 byte for byte what the view would give, without routing, negotiation, store lookups or header building;
-`If-None-Match` with the answer's ETag is answered 304 the same way, and HEAD gets the headers alone.
-Anything else (another method, `If-Modified-Since` alone, a body the cache has let go) goes to Flask, which
-records it again.
+preconditions are evaluated as the view does (publisher/preconditions.py, with the ETag and date the view
+gave), so a 304 is replayed the same way, and HEAD gets the headers alone. Anything else (another method, a
+failed precondition, a body the cache has let go) goes to Flask, which records it again.
 
 Records live in the page cache next to the bodies, so together they stay within page_cache_mb (a record
 counts its key, headers included). When the data's version changes (a reload, a push to a remote store) the
@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.http import remove_entity_headers
 
+from publisher.preconditions import Conditions, evaluate
 from publisher.response_cache import CachedAnswer, ResponseCache
 
 if TYPE_CHECKING:
@@ -35,11 +37,13 @@ RECORD_OVERHEAD = 200  # bytes of a record beyond its strings (objects, the cach
 
 @dataclass(frozen=True)
 class Mark:
-    """What the entity view says of its answer: the data version it read, its body's key, its ETag."""
+    """What the entity view says of its answer: the data version it read, its body's key, its ETag and
+    the data's date (its Last-Modified)."""
 
     version: str
     body_key: Hashable
     etag: str
+    modified: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Recorded:
 
     body_key: Hashable  # where the body is in the page cache
     etag: str
+    modified: datetime | None
     ok: tuple[str, Headers] | None
     not_modified: Headers
     key_size: int  # bytes of the request's key (path, query, Accept)
@@ -57,12 +62,6 @@ class Recorded:
         headers = (self.ok[1] if self.ok else ()) + self.not_modified
         strings = self.key_size + len(self.etag) + sum(len(name) + len(value) for name, value in headers)
         return RECORD_OVERHEAD + strings
-
-
-def etag_matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 §13.1.2: If-None-Match lists entity tags (compared weakly) or is "*"."""
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag in tags
 
 
 class ReplayAnswers:
@@ -99,14 +98,11 @@ class ReplayAnswers:
     def _replay(
         self, recorded: Recorded, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes] | None:
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match is not None:
-            if etag_matches(if_none_match, recorded.etag):
-                start_response("304 NOT MODIFIED", list(recorded.not_modified))
-                return []
-        elif environ.get("HTTP_IF_MODIFIED_SINCE"):
-            return None  # dates are compared by the view
-        if recorded.ok is None:
+        outcome = evaluate(Conditions.from_environ(environ), recorded.etag, recorded.modified)
+        if outcome.status == 304:
+            start_response("304 NOT MODIFIED", list(recorded.not_modified))
+            return []
+        if outcome.status != 200 or recorded.ok is None:
             return None
         body = self.cache.get(recorded.body_key)
         if not isinstance(body, CachedAnswer):
@@ -135,7 +131,9 @@ class ReplayAnswers:
             not_modified = list(headers)
             remove_entity_headers(not_modified)  # what werkzeug sends with a 304
             ok = (status, tuple(headers))
-            self.cache.put(key, Recorded(mark.body_key, mark.etag, ok, tuple(not_modified), key_size))
+            recorded = Recorded(mark.body_key, mark.etag, mark.modified, ok, tuple(not_modified), key_size)
+            self.cache.put(key, recorded)
         elif status.startswith("304 ") and self.cache.get(key) is None:
-            self.cache.put(key, Recorded(mark.body_key, mark.etag, None, tuple(headers), key_size))
+            recorded = Recorded(mark.body_key, mark.etag, mark.modified, None, tuple(headers), key_size)
+            self.cache.put(key, recorded)
         return answer
