@@ -20,6 +20,11 @@ from publisher.store import Store
 NO_DATASET = Dataset()
 QUERY_TEXTS_KEPT = 256  # queries are often sent again (saved queries, pages, a client polling)
 QUERY_TEXT_KEPT_CHARS = 16384  # longer texts are read every time (the cache stays under 5 MB)
+# Oxigraph's parser recurses once per bracket level on the stack of the thread running it, 2 MB in a granian
+# request thread (a fast query runs there) and in a query worker forked from one; past it the process dies.
+# The costliest levels (aggregates in aggregates, FILTER EXISTS in FILTER EXISTS) take about 10 kB each, so
+# 128 levels leave room, while real queries nest a few (the saved queries 6 at most).
+MAX_NESTING = 128
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,11 @@ def answer_query(
         if len(sparql) <= QUERY_TEXT_KEPT_CHARS
         else read_query_text(sparql, base_iri)
     )
+    if text.nesting > MAX_NESTING:
+        raise QueryRefusedError(
+            f"the query nests brackets ((, {{, [) {text.nesting} deep; at most {MAX_NESTING} are allowed: "
+            "write it with fewer groups, parentheses or subqueries one inside another"
+        )
     if text.update_keyword:
         raise QueryRefusedError(
             f"this endpoint is read-only: the request is a SPARQL Update ({text.update_keyword}), "

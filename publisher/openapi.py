@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from publisher.formats import JSON, RDF_FORMATS, RESULTS_FORMATS, Format
+from publisher.formats import HTML, JSON, RDF_FORMATS, RESULTS_FORMATS, Format
 from publisher.saved_queries import QUERY_FORMATS, SavedQuery
 
 SPARQL_RESULTS_SCHEMA: dict[str, Any] = {
@@ -112,6 +112,16 @@ def _query_path(query: SavedQuery) -> dict[str, Any]:
                 },
                 "400": {"$ref": "#/components/responses/BadRequest"},
                 "406": {"$ref": "#/components/responses/NotAcceptable"},
+                # As /sparql runs them (docs/queries.md): bounded by result_limit and query_timeout.
+                "500": {
+                    "description": "The answer has more rows than result_limit allows, or the query failed.",
+                    **_text,
+                },
+                "503": {
+                    "description": "The query ran past query_timeout, or the data store is unavailable; "
+                    "Retry-After says when to try again when the store is down.",
+                    **_text,
+                },
             },
         }
     }
@@ -135,12 +145,18 @@ def _sparql_path() -> dict[str, Any]:
             ("named-graph-uri", "A graph to use as a named graph; may be repeated."),
         )
     ]
+    formats = _format_parameters()
     responses = {
         "200": {
-            "description": "The query's results, in a format the Accept header allows.",
+            "description": "The query's results, in the format format= names or else one the Accept header "
+            "allows.",
             "content": content,
         },
-        "400": {"description": "No query, two queries, or a query with a syntax error.", **_text},
+        "400": {
+            "description": "No query, two queries, an update, a query with a syntax error or nested too "
+            "deeply, a graph parameter that is not an IRI, an unknown format=, or a request not in UTF-8.",
+            **_text,
+        },
         "406": {"$ref": "#/components/responses/NotAcceptable"},
         "default": {
             "description": "Refused or failed (too large, too long, not allowed): the message says why.",
@@ -157,6 +173,7 @@ def _sparql_path() -> dict[str, Any]:
             "parameters": [
                 {"name": "query", "in": "query", "required": True, "schema": query_text},
                 *graph_uris,
+                *formats,
             ],
             "responses": responses,
         },
@@ -166,7 +183,7 @@ def _sparql_path() -> dict[str, Any]:
             "description": "The SPARQL 1.1 Protocol query operation by POST: URL-encoded form or a "
             "direct application/sparql-query body. Read-only.",
             "tags": ["SPARQL"],
-            "parameters": graph_uris,
+            "parameters": [*graph_uris, *formats],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -178,6 +195,7 @@ def _sparql_path() -> dict[str, Any]:
                                 "query": query_text,
                                 "default-graph-uri": {"type": "array", "items": {"type": "string"}},
                                 "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                                **{parameter["name"]: parameter["schema"] for parameter in formats},
                             },
                         }
                     },
@@ -187,6 +205,23 @@ def _sparql_path() -> dict[str, Any]:
             "responses": responses,
         },
     }
+
+
+def _format_parameters() -> list[dict[str, Any]]:
+    """format= and its alias output= (docs/sparql.md): a format's short name or media type, in any case."""
+    formats = (*RESULTS_FORMATS, *RDF_FORMATS, HTML)
+    names = ["", *dict.fromkeys(name for f in formats for name in f.names)]  # "": as if absent
+    media_types = list(dict.fromkeys(media_type for f in formats for media_type in f.media_types))
+    schema = {"type": "string", "anyOf": [{"enum": names}, {"enum": media_types}]}
+    description = (
+        "The answer's format, overriding the Accept header: a short name or a media type; a name that is "
+        "not of the query's kind (results for SELECT/ASK, a graph for CONSTRUCT/DESCRIBE) gives 406, an "
+        "unknown one 400, and an empty value counts as absent."
+    )
+    return [
+        {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+        for name, text in (("format", description), ("output", "The same as format=."))
+    ]
 
 
 def _content(formats: Iterable[Format]) -> dict[str, Any]:

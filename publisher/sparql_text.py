@@ -1,5 +1,5 @@
 """What a SPARQL request's text says before it runs (SERVICE endpoints, FROM clauses, update keywords, its
-form), and the rewrites a remote store needs (FROM taken out, the base IRI given).
+form, how deep its brackets nest), and the rewrites a remote store needs (FROM taken out, the base IRI given).
 
 pyoxigraph exposes no parser, so this is a tokenizer (comments, strings and IRIs are skipped whole, as the
 SPARQL grammar's terminals are), not a parser. It errs on the safe side: a SERVICE keyword anywhere outside a
@@ -9,7 +9,7 @@ string, comment or IRI counts, and the text is also read with \\u escapes decode
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
 
 _TOKEN = re.compile(
@@ -19,13 +19,21 @@ _TOKEN = re.compile(
                  |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")
     | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
     | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
-    | (?P<pname>(?:[^\W\d][\w.\-]*)?:[\w.\-:%\\]*)
+    | (?P<pname>(?:[^\W\d][\w.\-]*)?:(?:[\w.\-:%]|\\.)*)
     | (?P<word>[^\W\d]\w*)
     | (?P<other>\S)
     """,
     re.VERBOSE | re.DOTALL,
 )
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# For the nesting depth: comments, strings and a prefixed name's escapes (ex:a\( or ex:a\#) hold no bracket;
+# IRIs are read whole, yet their brackets count, since ?a<((1))>?b is an IRI to this regex but two
+# comparisons to the parser. A run of brackets is one token; so is a run of other text (twice as fast).
+_NESTING_TOKEN = re.compile(
+    r"""[^#"'\\<(){}\[\]]+|\#[^\r\n]*|'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\""""
+    r"""|'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*"|\\.|<[^<>"{}|^`\\\x00-\x20]*>|[(\[{]+|[)\]}]+""",
+    re.DOTALL,
+)
 _WORDS = re.compile(r"(?i)service|from|insert|delete|load|clear|create|drop|copy|move|add|with")
 
 UPDATE_KEYWORDS = frozenset(
@@ -47,23 +55,58 @@ class QueryText:
     has_from: bool = False  # FROM or FROM NAMED: the query names its own dataset
     update_keyword: str | None = None  # the operation, when the text is an update rather than a query
     prefixes: dict[str, str] = field(default_factory=dict)
+    nesting: int = 0  # how deep brackets nest (nesting_depth)
 
 
 def read_query_text(text: str, base_iri: str | None = None) -> QueryText:
-    """The SERVICE endpoints, FROM use and update keyword of a request's text."""
+    """The SERVICE endpoints, FROM use, update keyword and bracket nesting of a request's text."""
+    nesting = nesting_depth(text)
     if not _WORDS.search(text) and "\\" not in text:
-        return QueryText()  # the common case: nothing to find, so no tokenizing
+        return QueryText(nesting=nesting)  # the common case: nothing else to find, so no tokenizing
     first = _read(text, base_iri)
     decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
     if decoded == text:
-        return first
+        return replace(first, nesting=nesting)
     second = _read(decoded, base_iri)
     return QueryText(
         services=first.services + tuple(s for s in second.services if s not in first.services),
         has_from=first.has_from or second.has_from,
         update_keyword=first.update_keyword or second.update_keyword,
         prefixes=first.prefixes,
+        nesting=max(nesting, nesting_depth(decoded)),  # a store may decode \u escapes before parsing
     )
+
+
+def nesting_depth(text: str) -> int:
+    """How deep brackets ("(", "{", "[") nest in the text, outside comments, strings and escapes.
+
+    Parsers recurse once per level (Oxigraph's, on the thread's stack), so this is what bounds their depth.
+    Where an IRI could also be read as "<" and ">" around brackets, the deeper reading counts.
+    """
+    depth = deepest = 0
+    for token in _NESTING_TOKEN.findall(text):
+        if token[0] == "<":
+            inner, net = _iri_brackets(token)
+            deepest = max(deepest, depth + inner)
+            depth += max(net, 0)
+        elif token[0] in "([{":
+            depth += len(token)
+            deepest = max(deepest, depth)
+        elif token[0] in ")]}":
+            depth = max(depth - len(token), 0)
+    return deepest
+
+
+def _iri_brackets(iri: str) -> tuple[int, int]:
+    """How deep an IRI's brackets go, and how many more open than close."""
+    depth = deepest = 0
+    for char in iri:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest, depth
 
 
 def _read(text: str, base_iri: str | None) -> QueryText:
@@ -79,11 +122,13 @@ def _read(text: str, base_iri: str | None) -> QueryText:
         kind, value = tokens[i]
         word = value.upper() if kind == "word" else ""
         if word == "BASE" and _kind(tokens, i + 1) == "iri":
-            base = urljoin(base, tokens[i + 1][1][1:-1])
+            base = _join(base, tokens[i + 1][1][1:-1]) or base
             i += 2
             continue
         if word == "PREFIX" and _kind(tokens, i + 1) == "pname" and _kind(tokens, i + 2) == "iri":
-            prefixes[tokens[i + 1][1].rstrip(":")] = urljoin(base, tokens[i + 2][1][1:-1])
+            namespace = _join(base, tokens[i + 2][1][1:-1])
+            if namespace is not None:
+                prefixes[tokens[i + 1][1].rstrip(":")] = namespace
             i += 3
             continue
         if word and not operation_seen:
@@ -111,12 +156,21 @@ def _service(
     kind = _kind(tokens, index)
     text = tokens[index][1] if kind else ""
     if kind == "iri":
-        return Service(urljoin(base, text[1:-1]), text)
+        return Service(_join(base, text[1:-1]), text)
     if kind == "pname":
         prefix, _, local = text.partition(":")
         namespace = prefixes.get(prefix)
         return Service(namespace + local if namespace is not None else None, text)
     return Service(None, text)  # a variable, or something the parser will reject
+
+
+def _join(base: str, reference: str) -> str | None:
+    """The reference resolved against the base; None when urljoin cannot read it ("[" outside an IPv6
+    host), which the parser refuses anyway."""
+    try:
+        return urljoin(base, reference)
+    except ValueError:
+        return None
 
 
 def refused_services(query: QueryText, allowlist: frozenset[str]) -> list[Service]:
@@ -189,5 +243,7 @@ def with_base(sparql: str, base_iri: str | None, several_bases: bool = True) -> 
 
 def _resolve(base: str, reference: str) -> str:
     """RFC 3986 resolution, keeping an empty fragment (urljoin drops the "#" of `<ontology#>`)."""
-    resolved = urljoin(base, reference)
+    resolved = _join(base, reference)
+    if resolved is None:
+        return reference
     return resolved + "#" if reference.endswith("#") and not resolved.endswith("#") else resolved

@@ -16,7 +16,7 @@ import hmac
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urljoin
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -80,9 +80,10 @@ ORDER BY ?label"""
 
 
 class ProtocolError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,18 @@ class ProtocolRequest:
     @property
     def dataset(self) -> Dataset:
         base = iris().base
-        return Dataset(
-            tuple(_absolute(iri, base) for iri in self.fields.getlist("default-graph-uri")),
-            tuple(_absolute(iri, base) for iri in self.fields.getlist("named-graph-uri")),
+        graphs = (
+            tuple(_absolute(name, iri, base) for iri in self.fields.getlist(name))
+            for name in ("default-graph-uri", "named-graph-uri")
         )
+        return Dataset(*graphs)
 
     def choose(self, candidates: tuple[Format, ...]) -> Format | None:
         """The format= (or output=) value's format, or else the Accept header's, among the candidates."""
-        names = self.fields.getlist("format") + self.fields.getlist("output")
+        # An empty value is no choice: what an HTML form's empty select sends.
+        names = [
+            name for name in self.fields.getlist("format") + self.fields.getlist("output") if name.strip()
+        ]
         return by_name(names, candidates) if names else negotiate(request.headers.get("Accept"), candidates)
 
 
@@ -113,9 +118,12 @@ def endpoint() -> Any:
         protocol = read_protocol_request(limits.max_request_bytes)
         if protocol.query is None:
             return describe(protocol, limits)
+        dataset = protocol.dataset
         results, graph = protocol.choose(RESULTS_CHOICES), protocol.choose(GRAPH_CHOICES)
     except ProtocolError as error:
-        return _error(error.status, str(error))
+        response = _error(error.status, str(error))
+        response.headers.update(error.headers)
+        return response
     except UnknownFormatError as error:
         return _error(400, str(error))
     try:
@@ -124,7 +132,7 @@ def endpoint() -> Any:
             protocol.query,
             iris().base,
             limits,
-            protocol.dataset,
+            dataset,
             JSON if results is HTML else results,
             N_TRIPLES if graph is HTML else graph,
         )
@@ -139,45 +147,36 @@ def endpoint() -> Any:
 
 
 def read_protocol_request(max_bytes: int) -> ProtocolRequest:
-    """The query and parameters of a GET, a form POST or a direct POST (SPARQL 1.1 Protocol §2.1)."""
-    args = _decoded_form(request.query_string) or request.args
-    if request.method == "GET":
+    """The query and parameters of a GET (or HEAD), a form POST or a direct POST (SPARQL 1.1 Protocol
+    §2.1)."""
+    if request.method in ("GET", "HEAD"):
         if len(request.query_string) > max_bytes:
             raise ProtocolError(
                 414, f"the query string is longer than {max_bytes} bytes (setting max_request_bytes)"
             )
-        fields, queries = args, args.getlist("query")
-        if "update" in args:
-            raise ProtocolError(400, "this endpoint is read-only: it runs queries, never updates (update=)")
-        if not queries:
-            if "default-graph-uri" in args or "named-graph-uri" in args:
-                raise ProtocolError(400, "no query: give one with query=")
-            return ProtocolRequest(None, args)
+        fields = _fields(request.query_string, "the query string")
+        queries = fields.getlist("query")
     else:
-        if request.content_length is not None and request.content_length > max_bytes:
-            raise ProtocolError(413, _too_large(max_bytes))
-        request.max_content_length = max_bytes  # also stops a body sent without Content-Length
-        try:
-            fields, queries = _post_fields(args)
-        except RequestEntityTooLarge:
-            raise ProtocolError(413, _too_large(max_bytes)) from None
+        fields, queries = _post_fields(_fields(request.query_string, "the query string"), max_bytes)
+    if "update" in fields:
+        raise ProtocolError(400, "this endpoint is read-only: it runs queries, never updates (update=)")
     if not queries:
-        raise ProtocolError(400, "no query: send one with query= or as an application/sparql-query body")
+        if request.method == "POST" or "default-graph-uri" in fields or "named-graph-uri" in fields:
+            raise ProtocolError(400, "no query: send one with query= or as an application/sparql-query body")
+        return ProtocolRequest(None, fields)
     if len(queries) > 1:
         raise ProtocolError(400, f"{len(queries)} queries in one request; send exactly one")
     return ProtocolRequest(queries[0], fields)
 
 
-def _post_fields(args: MultiDict[str, str]) -> tuple[MultiDict[str, str], list[str]]:
+def _post_fields(args: MultiDict[str, str], max_bytes: int) -> tuple[MultiDict[str, str], list[str]]:
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded":
-        form = _decoded_form(request.get_data(cache=True)) or request.form  # which reads the cached body
-        if "update" in form or "update" in args:
-            raise ProtocolError(400, "this endpoint is read-only: it runs queries, never updates (update=)")
+        form = _fields(_body(max_bytes), "the form body")
         fields = MultiDict(list(args.items(multi=True)) + list(form.items(multi=True)))
         return fields, fields.getlist("query")
     if mimetype == "application/sparql-query":
-        body = request.get_data(cache=False)
+        body = _body(max_bytes)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -194,11 +193,45 @@ def _post_fields(args: MultiDict[str, str]) -> tuple[MultiDict[str, str], list[s
     )
 
 
-def _decoded_form(encoded: bytes) -> MultiDict[str, str] | None:
-    """A query string or form body decoded in C (publisher/form_fields.py); None (werkzeug's parser decides)
-    when it cannot be, or when it is empty."""
+def _body(max_bytes: int) -> bytes:
+    """The request body, as sent (no content coding); 413 past max_bytes, with or without Content-Length."""
+    codings = [c.strip() for c in request.headers.get("Content-Encoding", "").split(",") if c.strip()]
+    unsupported = [c for c in codings if c.lower() != "identity"]
+    if unsupported:
+        raise ProtocolError(
+            415,
+            f"the request body is {', '.join(unsupported)}-encoded (Content-Encoding); this endpoint takes "
+            "bodies without a content coding: send it unencoded",
+            {"Accept-Encoding": "identity"},
+        )
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ProtocolError(413, _too_large(max_bytes))
+    # One byte over: werkzeug stops reading a body sent without Content-Length at the limit without a word,
+    # so only the byte past max_bytes tells a body that is too long.
+    request.max_content_length = max_bytes + 1
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise ProtocolError(413, _too_large(max_bytes)) from None
+    if len(body) > max_bytes:
+        raise ProtocolError(413, _too_large(max_bytes))
+    return body
+
+
+def _fields(encoded: bytes, where: str) -> MultiDict[str, str]:
+    """A query string's or form body's fields, decoded in C (publisher/form_fields.py) or, when one has a
+    malformed escape (kept as it is, as browsers do), by the standard library; 400 if not UTF-8."""
     fields = form_fields(encoded)
-    return MultiDict(fields) if fields else None
+    if fields is None:
+        try:
+            fields = parse_qsl(encoded.decode("utf-8"), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise ProtocolError(
+                400,
+                f"{where} is not UTF-8: percent-encode the UTF-8 bytes of each character "
+                "(é as %C3%A9), as encodeURIComponent and curl --data-urlencode do",
+            ) from None
+    return MultiDict(fields)
 
 
 def describe(protocol: ProtocolRequest, limits: EndpointLimits) -> Any:
@@ -260,8 +293,11 @@ def reload() -> Response:
     return _plain(outcome.status, outcome.message)
 
 
-def _absolute(iri: str, base: str) -> str:
-    return urljoin(base, iri)
+def _absolute(parameter: str, iri: str, base: str) -> str:
+    try:
+        return urljoin(base, iri)
+    except ValueError as error:  # "[" or "]" outside an IPv6 host
+        raise ProtocolError(400, f"{parameter} {iri!r} is not an IRI: {error}") from None
 
 
 def _too_large(max_bytes: int) -> str:
