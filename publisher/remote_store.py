@@ -36,13 +36,22 @@ from publisher.query_execution import (
     Answer,
     NotAcceptableError,
     QueryJob,
+    QueryTimeoutError,
     ResultLimitError,
     serialize_triples,
     syntax_error,
 )
 from publisher.remote_describe import SparqlDescriptions, background
 from publisher.row_counting import RowCounter, TooManyRows
-from publisher.sparql_client import Reply, SparqlClient, StoreLocation, StoreRefusedError
+from publisher.sparql_client import (
+    Reply,
+    SparqlClient,
+    StoreLocation,
+    StoreRefusedError,
+    StoreUnavailableError,
+    StoreUrlError,
+    check_urls,
+)
 from publisher.sparql_text import query_form, read_query_text, with_base, without_from
 from publisher.store import EmbeddedStore
 from publisher.store_dialects import Dialect, dialect_for
@@ -78,28 +87,25 @@ class StoreState:
 def read_state(client: SparqlClient, base: str, timeout: float | None = None) -> StoreState:
     """The data version and graphs the last push recorded; without one, every graph but the store's own."""
     meta = base + META_GRAPH
-    reply = client.query(
+    rows = select_rows(
+        client,
         f"SELECT ?version ?modified ?graph WHERE {{ GRAPH <{meta}> {{ <{meta}> <{OWL_VERSION_INFO}> ?version "
         f"OPTIONAL {{ <{meta}> <{DCT_MODIFIED}> ?modified }} "
         f"OPTIONAL {{ <{meta}> <{DCT_HAS_PART}> ?graph }} }} }}",
-        XML.media_type,
-        timeout=timeout,
+        timeout,
     )
-    rows = list(_solutions(reply, dialect_for(client.server)))
     if rows:
         graphs = sorted({row["graph"].value for row in rows if row["graph"] is not None})
         stamp = rows[0]["modified"]
         modified = datetime.fromisoformat(stamp.value) if stamp is not None else None
         return StoreState(rows[0]["version"].value, modified, tuple(graphs))
-    dialect = dialect_for(client.server)
-    reply = client.query(
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
-        XML.media_type,
-        timeout=timeout,
+    rows = select_rows(
+        client, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", timeout
     )
+    dialect = dialect_for(client.server)
     sizes = {
         row["g"].value: row["n"].value
-        for row in _solutions(reply, dialect)
+        for row in rows
         if row["g"].value not in dialect.system_graphs and not row["g"].value.startswith(STAGING_PREFIX)
     }
     # Not pushed by cmpkg: the version is a hash of the graphs and their sizes, so it changes with them.
@@ -118,10 +124,37 @@ def meta_triples(base: str, version: str, modified: datetime | None, graphs: lis
     return triples
 
 
+def select_rows(client: SparqlClient, sparql: str, timeout: float | None = None) -> list[Any]:
+    """The rows of one of cmpkg's own SELECT queries over the store's whole dataset (no dataset given);
+    StoreRefusedError when the answer is not SPARQL results."""
+    reply = client.query(sparql, XML.media_type, timeout=timeout)
+    dialect = dialect_for(client.server)
+    try:
+        return list(_solutions(reply, dialect))
+    except SyntaxError as error:  # results cut short: they break off while being read
+        raise not_results(reply, error) from None
+
+
 def _solutions(reply: Reply, dialect: Dialect) -> Any:
-    fmt = _results_format(reply.content_type) or dialect.results
-    assert fmt.results_format is not None
-    return ox.parse_query_results(dialect.fix(reply.body, fmt), format=fmt.results_format)
+    """The reply's results (read as they are iterated); StoreRefusedError when they are not results."""
+    fmt = _results_format(reply.content_type)
+    read_as = fmt or dialect.results  # a store may say text/plain: read it as the store's usual format
+    assert read_as.results_format is not None
+    try:
+        return ox.parse_query_results(dialect.fix(reply.body, read_as), format=read_as.results_format)
+    except SyntaxError as error:
+        raise not_results(reply, error if fmt else None) from None
+
+
+def not_results(reply: Reply, error: SyntaxError | None = None) -> StoreRefusedError:
+    """The error for an answer that is not SPARQL results (a web page, broken JSON): a wrong URL."""
+    what = f"{reply.status} {reply.content_type or '(no Content-Type)'}"
+    why = f" ({error.msg})" if error is not None else ""
+    return StoreRefusedError(
+        f"{reply.url or 'the triple store'} answered {what}, not SPARQL results{why}; "
+        "is it the store's query URL?",
+        502,
+    )
 
 
 def _results_format(media_type: str) -> Format | None:
@@ -532,7 +565,21 @@ class RemoteStore:
 
 def check_store(client: SparqlClient, timeout: float) -> None:
     """`ASK {}` within CHECK_SECONDS (or the timeout): StoreUnavailableError when the store is down."""
-    client.query("ASK {}", JSON.media_type, timeout=min(timeout, CHECK_SECONDS))
+    contact_store(client, min(timeout, CHECK_SECONDS))
+
+
+def contact_store(client: SparqlClient, timeout: float) -> None:
+    """`ASK {}` within timeout (short: a first contact), its answer read: StoreUnavailableError when nothing
+    answers, StoreRefusedError when the URL answers something other than SPARQL results."""
+    try:
+        reply = client.query("ASK {}", XML.media_type, timeout=timeout)
+    except QueryTimeoutError:
+        raise StoreUnavailableError(
+            f"no answer from {client.location.query_url} within {timeout:g} s "
+            "(store down, or wrong scheme/port?)"
+        ) from None
+    if not isinstance(_solutions(reply, dialect_for(client.server)), ox.QueryBoolean):
+        raise not_results(reply)
 
 
 Snapshot = EmbeddedStore | RemoteSnapshot  # one version of the data being served, embedded or remote
@@ -549,8 +596,36 @@ def store_location(settings: Settings, url: str | None = None) -> StoreLocation:
     )
 
 
-def open_remote_store(settings: Settings, url: str | None = None) -> RemoteStore:
-    """The remote store `cmpkg serve --store URL` serves; it is not contacted until a request needs it."""
+def open_remote_store(settings: Settings, url: str | None = None, quiet: bool = False) -> RemoteStore:
+    """The remote store `cmpkg serve --store URL` serves; it is not contacted until a request needs it.
+    Quiet: failures are logged at debug level only (a command reports them itself)."""
     timeout = float(settings["query_timeout"])
-    client = SparqlClient(store_location(settings, url), timeout)
+    client = SparqlClient(store_location(settings, url), timeout, quiet)
     return RemoteStore(client, settings.base_iri, timeout, float(settings["store_check_interval"]))
+
+
+def reach_remote_store(settings: Settings, url: str | None = None, name: str = "store_url") -> RemoteStore:
+    """The remote store a command reads (`validate --endpoint URL`: name is where the URL came from), its
+    URLs checked and the store contacted within query_timeout: one clear error when it cannot be used."""
+    query_url = url or settings["store_url"]
+    if not query_url:
+        raise StoreUrlError(f"{name}: no URL given; give the store's query URL")
+    check_urls([(name, query_url), ("store_gsp_url", settings["store_gsp_url"])])
+    store = open_remote_store(settings, url, quiet=True)
+    contact_store(store.client, store.timeout)
+    return store
+
+
+def check_served_store(settings: Settings, name: str = "store_url") -> str | None:
+    """`cmpkg serve`'s start-up check of its remote store: an error for a URL that is malformed or answers
+    something other than SPARQL results (a wrong URL: every page would fail); the notice to print, and serve
+    anyway, when the store does not answer now (its pages answer 503 until it does)."""
+    check_urls([(name, settings["store_url"]), ("store_gsp_url", settings["store_gsp_url"])])
+    store = open_remote_store(settings, quiet=True)
+    try:
+        check_store(store.client, store.timeout)
+    except StoreUnavailableError as error:
+        return f"{error}; serving anyway: pages answer 503 until the store answers"
+    finally:
+        store.close()
+    return None

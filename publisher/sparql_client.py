@@ -9,13 +9,15 @@ process-wide; once Digest has been asked for, later requests answer the challeng
 body is sent once (Virtuoso closes the connection on an unauthenticated body before reading it all). Every
 answer is read in chunks against a deadline: a slow store hits cmpkg's own timeout. Store down or
 unreachable is `StoreUnavailableError` (the web tier answers 503 with Retry-After); nothing about a failure
-is remembered, so the next request tries the store again.
+is remembered, so the next request tries the store again. A failure is logged with the request that met it
+(at debug level for a command, which reports the failure itself: `quiet`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import http.client
 import logging
 import re
@@ -41,6 +43,8 @@ UNKNOWN_GRAPH = "urn:cmpkg:no-graph"  # a graph no store holds: what a bodiless 
 RETRY_AFTER = 10  # seconds a client is told to wait when the store is down
 CHUNK = 1 << 16
 ERROR_BODY_BYTES = 4000  # of an error answer, kept for the message
+PAGE_TEXT_CHARS = 200  # of an HTML error page
+QUERY_ROLE, UPDATE_ROLE, GSP_ROLE = "query URL", "update URL", "Graph Store Protocol URL"
 
 
 class StoreUnavailableError(Exception):
@@ -49,6 +53,10 @@ class StoreUnavailableError(Exception):
     def __init__(self, message: str, retry_after: int = RETRY_AFTER) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StoreUrlError(ValueError):
+    """A store URL cmpkg cannot send a request to (malformed, not http(s), a port out of range)."""
 
 
 class StoreRefusedError(QueryFailedError):
@@ -81,6 +89,8 @@ class Reply:
     content_type: str  # the media type, without parameters
     body: bytes
     headers: dict[str, str]
+    status: int = 200
+    url: str = ""  # where it came from (without the query string)
 
 
 # A function fed the answer's bytes as they come (it may raise to stop reading).
@@ -90,9 +100,11 @@ Sink = Callable[[bytes], object]
 class SparqlClient:
     """One store's endpoints, with the credentials for them; safe to share between threads."""
 
-    def __init__(self, location: StoreLocation, timeout: float = 30.0) -> None:
+    def __init__(self, location: StoreLocation, timeout: float = 30.0, quiet: bool = False) -> None:
+        check_urls(("store URL", url) for url in (location.query_url, location.update_url, location.gsp_url))
         self.location = location
         self.timeout = timeout
+        self.quiet = quiet  # failures are logged at debug level: the caller reports them
         self.server = ""  # the store's Server header, once it has answered
         handlers: list[urllib.request.BaseHandler] = []
         if location.user:
@@ -141,19 +153,19 @@ class SparqlClient:
         if not wrapper.isSparqlUpdateRequest():
             raise ValueError(f"not a SPARQL update: {sparql[:60]!r}")
         self._introduce(self.location.updates)
-        return self._send(wrapper._createRequest(), sparql, timeout)
+        return self._send(wrapper._createRequest(), sparql, timeout, role=UPDATE_ROLE)
 
     # Graph Store Protocol ----------------------------------------------------------------------------------
 
     def put_graph(
         self, graph: str, body: bytes, content_type: str, timeout: float | None = None, append: bool = False
-    ) -> None:
+    ) -> Reply:
         """Replace a graph's content (HTTP PUT to the Graph Store Protocol URL), or add to it (POST)."""
         method = "POST" if append else "PUT"
         self._introduce(_with_query(self.location.gsp_url, UNKNOWN_GRAPH))
         request = urllib.request.Request(_with_query(self.location.gsp_url, graph), data=body, method=method)
         request.add_header("Content-Type", content_type)
-        self._send(request, f"{method} graph <{graph}> ({len(body)} bytes)", timeout)
+        return self._send(request, f"{method} graph <{graph}> ({len(body)} bytes)", timeout, role=GSP_ROLE)
 
     def get_graph(
         self, graph: str, accept: str, timeout: float | None = None, sink: Sink | None = None
@@ -161,7 +173,7 @@ class SparqlClient:
         """A graph's content (HTTP GET from the Graph Store Protocol URL)."""
         request = urllib.request.Request(_with_query(self.location.gsp_url, graph))
         request.add_header("Accept", accept)
-        return self._send(request, f"GET graph <{graph}>", timeout, sink)
+        return self._send(request, f"GET graph <{graph}>", timeout, sink, role=GSP_ROLE)
 
     def _introduce(self, url: str) -> None:
         """Before the first body sent with credentials, a bodiless request (HEAD) to fetch the store's Digest
@@ -203,7 +215,7 @@ class SparqlClient:
                 self._drop_connection()
                 if reused and attempt == 1 and isinstance(error, ConnectionError):
                     continue  # the store closed the idle connection: once more, on a new one
-                log.error("store at %s unreachable (%s) for: %s", url, error, what)
+                self._log(logging.ERROR, "store at %s unreachable (%s) for: %s", url, error, what)
                 raise StoreUnavailableError(f"the triple store at {url} cannot be reached: {error}") from None
             break
         headers_in = {key.lower(): value for key, value in response.getheaders()}
@@ -219,6 +231,9 @@ class SparqlClient:
                 text = ""
             self._drop_connection()
             raise self._refusal(response.status, response.reason, url, headers_in, text, what, seconds)
+        if 300 <= response.status < 400:
+            self._drop_connection()
+            raise _redirected(response.status, response.reason, url, headers_in.get("location", ""))
         try:
             chunks = self._read(response, deadline, seconds, what, sink, url)
         except BaseException:
@@ -229,7 +244,7 @@ class SparqlClient:
         else:
             response.close()  # read to its end: the connection is free for the next query
         content_type = headers_in.get("content-type", "").split(";")[0].strip().lower()
-        return Reply(content_type, b"".join(chunks), headers_in)
+        return Reply(content_type, b"".join(chunks), headers_in, response.status, url)
 
     def _connection(self, parts: Any, seconds: float) -> tuple[http.client.HTTPConnection, bool]:
         """This thread's connection to the query URL's host (a new one if there is none), and whether it
@@ -253,7 +268,12 @@ class SparqlClient:
             self._kept.connection = None
 
     def _send(
-        self, request: urllib.request.Request, what: str, timeout: float | None, sink: Sink | None = None
+        self,
+        request: urllib.request.Request,
+        what: str,
+        timeout: float | None,
+        sink: Sink | None = None,
+        role: str = QUERY_ROLE,
     ) -> Reply:
         seconds = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + seconds
@@ -261,21 +281,21 @@ class SparqlClient:
         try:
             response: HTTPResponse = self._opener.open(request, timeout=max(seconds, 0.001))
         except urllib.error.HTTPError as error:
-            raise self._http_error(error, what, seconds) from None
+            raise self._http_error(error, what, seconds, role) from None
         except TimeoutError:
             raise self._timeout(seconds, what) from None
         except (urllib.error.URLError, ConnectionError, HTTPException, OSError) as error:
             reason = getattr(error, "reason", error)
             if isinstance(reason, TimeoutError | socket.timeout):
                 raise self._timeout(seconds, what) from None
-            log.error("store at %s unreachable (%s) for: %s", url, reason, what)
+            self._log(logging.ERROR, "store at %s unreachable (%s) for: %s", url, reason, what)
             raise StoreUnavailableError(f"the triple store at {url} cannot be reached: {reason}") from None
         with response:
             headers = {key.lower(): value for key, value in response.getheaders()}
             self.server = headers.get("server", self.server)
             chunks = self._read(response, deadline, seconds, what, sink, url)
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        return Reply(content_type, b"".join(chunks), headers)
+        return Reply(content_type, b"".join(chunks), headers, response.status, url)
 
     def _read(
         self, response: HTTPResponse, deadline: float, seconds: float, what: str, sink: Sink | None, url: str
@@ -298,14 +318,20 @@ class SparqlClient:
         except TimeoutError:
             raise self._timeout(seconds, what) from None
         except (ConnectionError, HTTPException, OSError) as error:
-            log.error("store at %s stopped answering (%s) for: %s", url, error, what)
+            self._log(logging.ERROR, "store at %s stopped answering (%s) for: %s", url, error, what)
             raise StoreUnavailableError(f"the triple store at {url} stopped answering: {error}") from None
 
     def _timeout(self, seconds: float, what: str) -> QueryTimeoutError:
-        log.warning("store query stopped at the %g s limit: %s", seconds, what)
+        self._log(logging.WARNING, "store query stopped at the %g s limit: %s", seconds, what)
         return QueryTimeoutError(seconds)
 
-    def _http_error(self, error: urllib.error.HTTPError, what: str, seconds: float) -> Exception:
+    def _log(self, level: int, message: str, *args: object) -> None:
+        """Log a failure with the request that met it (at debug level when quiet)."""
+        log.log(logging.DEBUG if self.quiet else level, message, *args)
+
+    def _http_error(
+        self, error: urllib.error.HTTPError, what: str, seconds: float, role: str = QUERY_ROLE
+    ) -> Exception:
         try:
             body = error.read(ERROR_BODY_BYTES).decode("utf-8", "replace").strip()
         except (OSError, HTTPException):
@@ -314,7 +340,7 @@ class SparqlClient:
             error.close()
         url = error.url.split("?", 1)[0] if error.url else self.location.query_url
         headers = {key.lower(): value for key, value in error.headers.items()} if error.headers else {}
-        return self._refusal(error.code, str(error.reason), url, headers, body, what, seconds)
+        return self._refusal(error.code, str(error.reason), url, headers, body, what, seconds, role)
 
     def _refusal(
         self,
@@ -325,12 +351,25 @@ class SparqlClient:
         body: str,
         what: str,
         seconds: float,
+        role: str = QUERY_ROLE,
     ) -> Exception:
         """The error an HTTP error answer of the store's becomes."""
         self.server = headers.get("server", self.server)
-        log.error("store at %s answered %s %s for: %s\n%s", url, code, reason, what, _first(body))
+        self._log(
+            logging.ERROR, "store at %s answered %s %s for: %s\n%s", url, code, reason, what, _first(body)
+        )
         if code in (502, 503, 504):
             return StoreUnavailableError(f"the triple store at {url} is unavailable ({code} {reason})")
+        if code == 401 and not self.location.user:
+            return StoreRefusedError(
+                f"the triple store at {url} needs credentials (401); set store_user and store_password", code
+            )
+        if code == 403 and not self.location.user:
+            return StoreRefusedError(
+                f"the triple store at {url} refused the request (403 {reason}); if it needs credentials, set "
+                "store_user and store_password",
+                code,
+            )
         if code in (401, 403):
             return StoreRefusedError(
                 f"the triple store at {url} refused cmpkg's credentials ({code}); check the settings "
@@ -348,7 +387,11 @@ class SparqlClient:
             return QueryTimeoutError(
                 seconds, f"the triple store stopped the query at its own time limit: {_first(body)}"
             )
-        return StoreRefusedError(f"the triple store answered {code}: {_first(body)}", code)
+        if code in (405, 501) or (code == 404 and role != GSP_ROLE):  # (a graph the GSP URL has not: 404)
+            # Not a SPARQL endpoint: the status says it, the page a web server adds is noise.
+            return StoreRefusedError(f"{url} answered {code} {reason}; is it the store's {role}?", code)
+        text = _page_text(body) if _is_html(body, headers) else _first(body)
+        return StoreRefusedError(f"the triple store answered {code}: {text}", code)
 
 
 _ESTIMATE_OVER_LIMIT = re.compile(r"estimated execution time .* exceeds the limit", re.IGNORECASE)
@@ -356,6 +399,57 @@ _STORE_TIMED_OUT = re.compile(r"SR171: Transaction timed out")  # Virtuoso past 
 
 
 FORM = "application/x-www-form-urlencoded"
+
+
+def check_urls(named: Iterable[tuple[str, str]]) -> None:
+    """StoreUrlError naming the first URL (name, url) cmpkg cannot send a request to; empty ones are unset."""
+    for name, url in named:
+        problem = _url_problem(url) if url else None
+        if problem:
+            raise StoreUrlError(f"{name}: {problem}")
+
+
+def _url_problem(url: str) -> str | None:
+    """What keeps url from being a store's http(s) URL, or None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        return f"{url} is not a URL ({error})"
+    if parts.scheme not in ("http", "https"):
+        return f"{url} is not an http:// or https:// URL"
+    try:
+        parts.port  # noqa: B018  (reading it checks it)
+    except ValueError:
+        port = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        if port.isdigit():
+            return f"port {port} is out of range (0-65535)"
+        return f"port {port!r} is not a number"
+    if not parts.hostname:
+        return f"{url} names no host"
+    return None
+
+
+def _redirected(code: int, reason: str, url: str, target: str) -> StoreRefusedError:
+    """A query answered with a redirect, which cmpkg does not follow (a POST's redirect is ambiguous)."""
+    to = f" to {target}" if target else ""
+    return StoreRefusedError(
+        f"{url} answered {code} {reason} (a redirect{to}, which cmpkg does not follow), not SPARQL results; "
+        "is it the store's query URL?",
+        502,
+    )
+
+
+def _is_html(body: str, headers: Mapping[str, str]) -> bool:
+    """Whether an error answer is a web page rather than a store's message."""
+    start = body.lstrip()[:15].lower()
+    return "html" in headers.get("content-type", "") or start.startswith(("<!doctype html", "<html"))
+
+
+def _page_text(page: str) -> str:
+    """A web page's text on one line, shortened: what an error page says, without its markup."""
+    page = re.sub(r"(?is)<(script|style|title)\b.*?</\1>", " ", page)
+    text = " ".join(html.unescape(re.sub(r"<[^>]*>", " ", page)).split())
+    return (text[:PAGE_TEXT_CHARS] + "...") if len(text) > PAGE_TEXT_CHARS else text or "(an empty page)"
 
 
 @functools.lru_cache(maxsize=32)
