@@ -177,7 +177,7 @@ def rdflib_worker(base: str, file: Path) -> None:
     iris = Iris(base)
     started = time.perf_counter()
     dataset = Dataset(default_union=True)
-    for rdf_file in project_files(Site(ROOT), [file]):
+    for rdf_file in project_files(Site(ROOT), [file], iris):
         fmt = "nt" if rdf_file.path.suffix == ".nt" else "turtle"
         dataset.graph(URIRef(iris.graph(rdf_file.name))).parse(str(rdf_file.path), format=fmt, publicID=base)
     _emit({"loaded": len(dataset), "seconds": time.perf_counter() - started, "peak_mb": memory_mb()})

@@ -244,7 +244,7 @@ def write_dataset(data: Path, base: str, out: Path) -> int:
     iris = Iris(base)
     count = 0
     with out.open("wb") as handle:
-        for file in project_files(Site(ROOT), [data]):
+        for file in project_files(Site(ROOT), [data], iris):
             graph = ox.NamedNode(iris.graph(file.name))
             quads = (
                 ox.Quad(q.subject, q.predicate, q.object, graph)

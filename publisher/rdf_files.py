@@ -6,10 +6,12 @@ import hashlib
 import mmap
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -32,6 +34,14 @@ class RdfFileError(ValueError):
         self.path, self.line, self.column = str(path), line, column
 
 
+class RdfInputError(RdfFileError):
+    """RDF files or directories cmpkg cannot use as given (no line to point at): the message names them."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        ValueError.__init__(self, message)
+        self.path, self.line, self.column = str(path), 0, 0
+
+
 @dataclass(frozen=True)
 class RdfFile:
     path: Path
@@ -47,10 +57,10 @@ class RdfFile:
 
 
 def rdf_files_in(path: Path, root: Path | None = None) -> list[RdfFile]:
-    """A file, or every RDF file below a directory, named relative to root (or to the directory)."""
+    """A file, or every RDF file below a directory, named relative to root (or to the directory). A
+    subdirectory that cannot be read is an error, where a glob would skip its files without a word."""
     if path.is_dir():
-        paths = sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file())
-        anchor = root or path
+        paths, anchor = _rdf_paths_below(path), root or path
     else:
         paths, anchor = [path], root or path.parent
     files = []
@@ -63,6 +73,21 @@ def rdf_files_in(path: Path, root: Path | None = None) -> list[RdfFile]:
     return files
 
 
+def _rdf_paths_below(directory: Path) -> list[Path]:
+    """The paths with an RDF suffix below a directory, sorted; all but subdirectories (a FIFO or a dangling
+    link is then refused by name, not skipped)."""
+
+    def unreadable(error: OSError) -> None:
+        where, reason = error.filename or directory, (error.strerror or str(error)).lower()
+        raise RdfInputError(where, f"{where}: cannot read directory ({reason})")
+
+    found: list[Path] = []
+    for folder, dirs, names in os.walk(directory, onerror=unreadable):
+        dirs.sort()
+        found += [Path(folder, name) for name in names if Path(name).suffix.lower() in FORMATS]
+    return sorted(found)
+
+
 def read_quads(
     file: RdfFile, base: str, graph: ox.NamedNode | None, blank_prefix: str | None = None
 ) -> Iterator[ox.Quad]:
@@ -71,15 +96,148 @@ def read_quads(
     every machine (Oxigraph's parsers draw random ones): dumps and pages are then the same bytes on every
     server of the same data, as their ETags promise."""
     stable = _StableBlankNodes(blank_prefix) if blank_prefix is not None else None
+    check_before_parsing(file)
     try:
         for quad in ox.parse(path=str(file.path), format=file.format, base_iri=base):
             if graph is not None and isinstance(quad.graph_name, ox.DefaultGraph):
                 quad = ox.Quad(quad.subject, quad.predicate, quad.object, graph)
             yield stable.quad(quad) if stable is not None else quad
     except SyntaxError as error:
-        raise RdfFileError(file.path, error.lineno or 1, error.offset or 1, _message(error)) from None
+        raise parse_error(file, error) from None
     except OSError as error:
-        raise RdfFileError(file.path, 1, 1, f"cannot read: {error.strerror or error}") from None
+        raise read_error(file, error) from None
+
+
+def load_triples(
+    store: ox.Store, file: RdfFile, base: str, graph: ox.NamedNode | ox.DefaultGraph, bulk: bool = False
+) -> None:
+    """A file of triples into `graph`, parsed and inserted by Oxigraph itself (`bulk`: by its bulk loader);
+    an error names the file, line and column."""
+    check_before_parsing(file)
+    load = store.bulk_load if bulk else store.load
+    try:
+        load(path=str(file.path), format=file.format, base_iri=base, to_graph=graph)
+    except SyntaxError as error:
+        raise parse_error(file, error) from None
+    except OSError as error:
+        raise read_error(file, error) from None
+
+
+def check_before_parsing(file: RdfFile) -> None:
+    """What Oxigraph's parsers do not check: that the file is a regular file (a FIFO would block them), and
+    that an RDF/XML file is well-formed XML (its parser accepts a file cut short)."""
+    regular_file(file)
+    if file.format == ox.RdfFormat.RDF_XML:
+        check_xml(file)
+
+
+def regular_file(file: RdfFile) -> os.stat_result:
+    """The file's status, or RdfFileError unless it is a regular file (or a link to one) that exists."""
+    try:
+        status = file.path.stat()
+    except FileNotFoundError as error:
+        if file.path.is_symlink():
+            missing = f"a symbolic link to {file.path.readlink()}, which does not exist"
+            raise RdfFileError(file.path, 1, 1, f"cannot read: {missing}") from None
+        raise read_error(file, error) from None
+    except OSError as error:
+        raise read_error(file, error) from None
+    if not stat.S_ISREG(status.st_mode):
+        kind = _NOT_REGULAR.get(stat.S_IFMT(status.st_mode), "not a regular file")
+        raise RdfFileError(file.path, 1, 1, f"cannot read: {kind}, not a file of RDF; give a regular file")
+    return status
+
+
+_NOT_REGULAR = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def read_error(file: RdfFile, error: OSError) -> RdfFileError:
+    """An OSError reading the file, as cmpkg reports it."""
+    return RdfFileError(file.path, 1, 1, f"cannot read: {error.strerror or error}")
+
+
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark, which Oxigraph's Turtle, TriG and N-Triples parsers refuse
+
+
+def parse_error(file: RdfFile, error: SyntaxError) -> RdfFileError:
+    """A parser's SyntaxError as `file:line:column: what is wrong`, in words that say what to do where the
+    parser's own do not: a byte-order mark (invisible in its message), a remote JSON-LD context."""
+    line, column, message = error.lineno or 1, error.offset or 1, _message(error)
+    if "LoadDocumentCallback" in message:
+        message = f"remote JSON-LD contexts are not fetched; put the context inline in {file.path}"
+    elif line == 1 and _starts_with_bom(file):
+        column, message = 1, "the file starts with a byte-order mark (BOM); save it as UTF-8 without BOM"
+    return RdfFileError(file.path, line, column, message)
+
+
+def _starts_with_bom(file: RdfFile) -> bool:
+    try:
+        with file.path.open("rb") as opened:
+            return opened.read(len(BOM)) == BOM
+    except OSError:
+        return False
+
+
+def check_xml(file: RdfFile) -> None:
+    """RdfFileError unless the file is well-formed XML (or empty, which Oxigraph reads as no triples): one
+    pass of expat with no handler, streaming; only a file with an error is read again, for the message."""
+    try:
+        with file.path.open("rb") as opened:
+            expat.ParserCreate().ParseFile(opened)
+    except expat.ExpatError as error:
+        if error.code == _XML_UNKNOWN_ENCODING:
+            return  # Oxigraph's parser judges an encoding expat does not know
+        problem = _xml_problem(file)
+        if problem is not None:
+            raise RdfFileError(file.path, problem[0], problem[1], problem[2]) from None
+    except OSError as error:
+        raise read_error(file, error) from None
+
+
+_XML_ERRORS = expat.errors.codes
+_XML_UNKNOWN_ENCODING = _XML_ERRORS[expat.errors.XML_ERROR_UNKNOWN_ENCODING]
+_XML_NO_ELEMENTS = _XML_ERRORS[expat.errors.XML_ERROR_NO_ELEMENTS]  # also: the file ends inside an element
+_XML_UNCLOSED_TOKEN = _XML_ERRORS[expat.errors.XML_ERROR_UNCLOSED_TOKEN]  # the file ends inside a tag
+_XML_MISMATCH = _XML_ERRORS[expat.errors.XML_ERROR_TAG_MISMATCH]
+
+
+def _xml_problem(file: RdfFile) -> tuple[int, int, str] | None:
+    """Where an ill-formed XML file goes wrong (line, column) and what is wrong, naming the elements left
+    open there; None for a file without any element, which Oxigraph reads as no triples."""
+    parser = expat.ParserCreate()
+    opened: list[tuple[str, int]] = []  # element name and line, innermost last
+    parser.StartElementHandler = lambda name, _: opened.append((name, parser.CurrentLineNumber))
+    parser.EndElementHandler = lambda _: opened.pop()
+    try:
+        with file.path.open("rb") as content:
+            parser.ParseFile(content)
+    except expat.ExpatError as error:
+        line, column = error.lineno, error.offset + 1
+        if error.code == _XML_NO_ELEMENTS and not opened:
+            return None
+        if error.code in (_XML_NO_ELEMENTS, _XML_UNCLOSED_TOKEN):
+            where = "" if error.code == _XML_NO_ELEMENTS else " inside a tag"
+            return line, column, f"unexpected end of file{where}{_left_open(opened)}; is the file complete?"
+        if error.code == _XML_MISMATCH and opened:
+            name, at = opened[-1]
+            return line, column, f"ill-formed XML: mismatched tag; expected </{name}> (opened on line {at})"
+        return line, column, f"ill-formed XML: {expat.ErrorString(error.code)}"
+    return None
+
+
+def _left_open(opened: list[tuple[str, int]]) -> str:
+    """': <a> (line 3) and <b> (line 2) are not closed', innermost first; '' for none."""
+    shown = [f"<{name}> (line {at})" for name, at in reversed(opened)]
+    if not shown:
+        return ""
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return f": {listed} {'is' if len(shown) == 1 else 'are'} not closed"
 
 
 class _StableBlankNodes:

@@ -38,14 +38,8 @@ from publisher.query_workers import (
     fork_worker,
     spawn_worker,
 )
-from publisher.rdf_files import (
-    TRIPLE_FORMATS,
-    RdfFile,
-    RdfFileError,
-    load_into,
-    may_hold_blank_nodes,
-    rdf_files_in,
-)
+from publisher.rdf_files import TRIPLE_FORMATS, RdfFile, load_into, load_triples, may_hold_blank_nodes
+from publisher.rdf_inputs import project_files as project_files  # push.py and the benchmarks import it here
 from publisher.site import Site
 
 
@@ -180,11 +174,9 @@ class EmbeddedStore:
             for index, file in enumerate(files):
                 graph = ox.NamedNode(iris.graph(file.name))
                 graphs.append(graph)
-                if self.store.contains_named_graph(graph):
-                    self.store.clear_graph(graph)
                 if file.format in TRIPLE_FORMATS and not may_hold_blank_nodes(file):
                     big = bulk and file.path.stat().st_size >= BULK_LOAD_BYTES
-                    _load_triples(self.store, file, iris.base, graph, big)
+                    load_triples(self.store, file, iris.base, graph, big)
                 else:
                     counted[index] = load_into(self.store, file, iris.base, graph)
             self.version, self.modified = version.result()
@@ -297,22 +289,6 @@ class EmbeddedStore:
         return self._sizes
 
 
-def _load_triples(store: ox.Store, file: RdfFile, base: str, graph: ox.NamedNode, bulk: bool) -> None:
-    """A file of triples into `graph`, parsed by Oxigraph; a syntax error names the file, line and column."""
-    load = store.bulk_load if bulk else store.load
-    try:
-        load(path=str(file.path), format=file.format, base_iri=base, to_graph=graph)
-    except SyntaxError as error:
-        raise RdfFileError(file.path, error.lineno or 1, error.offset or 1, _parser_message(error)) from None
-    except OSError as error:
-        raise RdfFileError(file.path, 1, 1, f"cannot read: {error.strerror or error}") from None
-
-
-def _parser_message(error: SyntaxError) -> str:
-    text = str(error.msg)
-    return text.split(": ", 1)[1] if text.startswith("Parser error") and ": " in text else text
-
-
 def _count(result: Any) -> int:
     return int(next(iter(cast(ox.QuerySolutions, result)))["n"].value)
 
@@ -399,7 +375,7 @@ def data_version(files: list[RdfFile]) -> tuple[str, datetime | None]:
     digest = hashlib.sha256()
     newest = 0.0
     for file in sorted(files, key=lambda f: f.name):
-        digest.update(file.name.encode() + b"\0")
+        digest.update(file.name.encode("utf-8", "surrogateescape") + b"\0")  # a name may be any bytes
         with file.path.open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
@@ -408,19 +384,11 @@ def data_version(files: list[RdfFile]) -> tuple[str, datetime | None]:
     return digest.hexdigest()[:32], modified
 
 
-def project_files(site: Site, extra: Iterable[Path] = ()) -> list[RdfFile]:
-    """The project's own RDF (ontology, data, shapes) and any extra files or directories."""
-    files = [RdfFile(path, site.relative(path)) for path in site.turtle_files()]
-    for path in extra:
-        files += rdf_files_in(path)
-    return files
-
-
 def build_store(
     site: Site, iris: Iris, extra: Iterable[Path] = (), path: Path | None = None
 ) -> tuple[EmbeddedStore, LoadReport]:
     """Load the project (and extra files) into a new store: in memory, or the current generation at path."""
-    files = project_files(site, extra)
+    files = project_files(site, extra, iris)
     if path is None:
         store = EmbeddedStore.open()
         return store, store.load_files(files, iris)
@@ -444,7 +412,7 @@ def open_store(
     options = workers or WorkerOptions()
 
     def build(reuse: bool) -> tuple[EmbeddedStore, LoadReport | None]:
-        files = project_files(site, extra)
+        files = project_files(site, extra, iris)
         if store_path is None:
             memory = EmbeddedStore(ox.Store(), None, options)
             report = memory.load_files(files, iris)
@@ -470,25 +438,25 @@ def open_store(
 
 def serve_store(settings: Settings, iris: Iris, extra: Iterable[Path] = ()) -> ServedStore:
     """The store `cmpkg serve` serves, as the settings say: in memory or at store_path, reloads validated."""
-    site = Site(settings.site_dir)
+    site, extra = Site(settings.site_dir), list(extra)
     return open_store(
         site,
         iris,
         extra,
         Path(settings["store_path"]) if settings["store_path"] else None,
         WorkerOptions(settings["query_workers"], settings["query_memory_mb"], settings["query_inline_ms"]),
-        check=shacl_check(site, iris),
+        check=shacl_check(site, iris, extra),
     )
 
 
-def shacl_check(site: Site, iris: Iris) -> Callable[[list[RdfFile]], None]:
-    """A check for reloads: SHACL validation as `cmpkg validate` does it; violations stop the reload."""
+def shacl_check(site: Site, iris: Iris, extra: list[Path]) -> Callable[[list[RdfFile]], None]:
+    """A check for reloads: SHACL validation as `cmpkg validate` does it, of the project and the extra files
+    or directories the store is loaded from, as given (each file of a directory named as in the store);
+    violations stop the reload."""
 
-    def check(files: list[RdfFile]) -> None:
+    def check(_loaded: list[RdfFile]) -> None:
         from publisher.validation import validate_site  # pySHACL is loaded only when a reload validates
 
-        own = {path.resolve() for path in site.turtle_files()}
-        extra = [file.path for file in files if file.path.resolve() not in own]
         report = validate_site(site, iris, extra)
         if report.violations:
             shown = "; ".join(f"<{r.focus}>: {r.message}" for r in report.violations[:3])

@@ -32,7 +32,8 @@ from rdflib.term import Node
 
 from publisher.iris import Iris
 from publisher.namespaces import SH
-from publisher.rdf_files import rdf_files_in, read_graph, to_rdflib
+from publisher.rdf_files import read_graph, to_rdflib
+from publisher.rdf_inputs import checked_extra_files, own_files
 from publisher.shacl import (
     InvalidShapes,
     OxigraphEngine,
@@ -293,7 +294,7 @@ def validate_site(
     shape_files = site.shape_files()
     if not shape_files:
         raise ShapesError(f"{site.shapes_dir}: no shapes files (*.ttl); nothing would be checked")
-    extra_files = [file.path for path in extra for file in rdf_files_in(path)]
+    extra_files = [file.path for file in checked_extra_files(own_files(site), extra, iris)]
     data_files = site.data_files() + extra_files
     if not data_files:
         raise ValidationSetupError(f"{site.data_dir}: no data files (*.ttl) to validate")

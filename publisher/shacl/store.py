@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from publisher.rdf_files import RdfFile, RdfFileError, read_quads
+from publisher.rdf_files import RdfFile, load_triples, read_quads
 from publisher.shacl.terms import to_ox
 
 TRIPLE_FORMATS = frozenset({ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.RDF_XML})
@@ -22,13 +22,7 @@ def load_store(paths: Iterable[Path], base: str, store: ox.Store | None = None) 
         if file.format not in TRIPLE_FORMATS:
             store.extend(ox.Quad(q.subject, q.predicate, q.object) for q in read_quads(file, base, None))
             continue
-        try:
-            store.load(path=str(path), format=file.format, base_iri=base, to_graph=ox.DefaultGraph())
-        except SyntaxError as error:
-            message = str(error.msg).split(": ", 1)[-1]
-            raise RdfFileError(path, error.lineno or 1, error.offset or 1, message) from None
-        except OSError as error:
-            raise RdfFileError(path, 1, 1, f"cannot read: {error.strerror or error}") from None
+        load_triples(store, file, base, ox.DefaultGraph())
     return store
 
 
