@@ -20,27 +20,29 @@ from publisher.iris import Iris
 from publisher.push import PushError, PushRefusedError, push, validate_store
 from publisher.query_execution import QueryError
 from publisher.rdf_files import RdfFileError
-from publisher.remote_store import open_remote_store, store_location
+from publisher.remote_store import check_served_store, reach_remote_store, store_location
 from publisher.saved_queries import SavedQueryError
-from publisher.site import Site
-from publisher.sparql_client import SparqlClient, StoreUnavailableError
+from publisher.site import Site, SiteError
+from publisher.sparql_client import SparqlClient, StoreUnavailableError, StoreUrlError, check_urls
 from publisher.store import build_store
-from publisher.turtle import BlankNodeError, normalise_file
+from publisher.turtle import NormalFormError, files_to_format, normalise_file
 from publisher.validation import ENGINES, SEVERITIES, ValidationSetupError, validate_site
 from publisher.validation_report import FORMATS as REPORT_FORMATS
 from publisher.validation_report import render, summary
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 USER_ERRORS = (
-    BlankNodeError,
+    NormalFormError,
     PushError,
     QueryError,
     RdfFileError,
     SavedQueryError,
     SettingsError,
+    SiteError,
     TableError,
     TimeframeError,
     StoreUnavailableError,
+    StoreUrlError,
     ValidationSetupError,
     OSError,
 )
@@ -70,8 +72,17 @@ class Context:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.site = Site(settings.site_dir)
         self.iris = Iris(settings.base_iri)
+
+    @property
+    def site(self) -> Site:
+        """The project: a command that reads it stops here (exit 2) unless site_dir is a cmpkg project."""
+        return require_project(self.settings)
+
+
+def require_project(settings: Settings) -> Site:
+    """The project in the site_dir setting; SiteError, naming where site_dir came from, if it is not one."""
+    return Site(settings.site_dir).checked(settings.source("site_dir"))
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -81,7 +92,7 @@ pass_context = click.make_pass_decorator(Context)
 @click.option(
     "--site",
     "site_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     help="Project directory (setting site_dir).",
 )
 @click.option("--base-iri", help="Public base IRI (setting base_iri).")
@@ -93,15 +104,12 @@ pass_context = click.make_pass_decorator(Context)
 )
 @click.version_option(package_name="cmpkg")
 @click.pass_context
-def main(ctx: click.Context, site_dir: Path | None, base_iri: str | None, settings_file: Path | None) -> None:
+def main(ctx: click.Context, site_dir: str | None, base_iri: str | None, settings_file: Path | None) -> None:
     """Build, validate and publish the IWC CMP knowledge graph."""
-    overrides: dict[str, Any] = {}
-    if site_dir is not None:
-        overrides["site_dir"] = str(site_dir)
-    if base_iri is not None:
-        overrides["base_iri"] = base_iri
+    options = {"site_dir": site_dir, "base_iri": base_iri}
+    given = {name: value for name, value in options.items() if value is not None}
     try:
-        ctx.obj = Context(load_settings(settings_file, overrides=overrides))
+        ctx.obj = Context(load_settings(settings_file, options=given))
     except SettingsError as error:
         click.echo(f"cmpkg: error: {error}", err=True)
         sys.exit(EXIT_ERROR)
@@ -186,8 +194,7 @@ def _write_or_check(files: dict[Path, str], check: bool) -> None:
 @reports_errors
 def fmt(ctx: Context, paths: tuple[Path, ...], check: bool) -> None:
     """Rewrite Turtle files in cmpkg's normal form [default: every file in ontology/, data/, shapes/]."""
-    files = [p for path in paths for p in (sorted(path.rglob("*.ttl")) if path.is_dir() else [path])]
-    files = files or ctx.site.turtle_files()
+    files = files_to_format(paths) if paths else ctx.site.turtle_files()
     changed = {}
     for path in files:
         text, normal = normalise_file(path, ctx.iris.base)
@@ -279,7 +286,8 @@ def validate(
     if endpoint is not None:
         if extra:
             raise click.UsageError("EXTRA files and --endpoint exclude each other")
-        report = validate_store(ctx.site, ctx.iris, open_remote_store(ctx.settings, endpoint).current)
+        store = reach_remote_store(ctx.settings, endpoint, "--endpoint")  # a wrong URL: one clear error
+        report = validate_store(ctx.site, ctx.iris, store.current)
     else:
         report = validate_site(ctx.site, ctx.iris, list(extra), engine=engine)
     text = render(report, output_format, ctx.iris.base, threshold)
@@ -317,7 +325,15 @@ def push_command(
         update_url=update_url or location.update_url,
         gsp_url=location.gsp_url if gsp_url is None else gsp_url,
     )
-    report = push(ctx.site, ctx.iris, SparqlClient(location, float(ctx.settings["query_timeout"])), extra)
+    check_urls(
+        [
+            ("--endpoint" if endpoint else "store_url", location.query_url),
+            ("--update-url" if update_url else "store_update_url", location.update_url),
+            ("--gsp-url" if gsp_url else "store_gsp_url", location.gsp_url),
+        ]
+    )
+    client = SparqlClient(location, float(ctx.settings["query_timeout"]), quiet=True)  # errors: one line
+    report = push(ctx.site, ctx.iris, client, extra)
     for file, graph, count in report.graphs:
         click.echo(f"{count:>8} {file} -> <{graph}>")
     for graph in report.removed:
@@ -331,7 +347,13 @@ def push_command(
 @main.command()
 @click.argument("extra", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on; 0: a free port, chosen here and printed.",
+)
 @click.option(
     "--store",
     "store_url",
@@ -381,7 +403,12 @@ def serve(
         )
     if settings["store_url"] and extra:
         raise click.UsageError("EXTRA files are served by the embedded store; push them to the store instead")
-    ensure_can_listen(host, port)
+    require_project(settings)
+    port = ensure_can_listen(host, port)
+    if settings["store_url"]:  # a URL that is no store's fails here, not on every page
+        notice = check_served_store(settings, "--store" if store_url is not None else "store_url")
+        if notice:
+            click.echo(f"cmpkg: {notice}", err=True)
     app = create_app(settings, extra=list(extra))
     if dev:
         app.run(host=host, port=port, threaded=True)

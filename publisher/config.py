@@ -1,7 +1,9 @@
-"""Settings: declared once, here, as data; read in layers (defaults, file, environment, overrides)."""
+"""Settings: declared once, here, as data; read in layers (defaults, file, environment, command line,
+overrides) and checked when they load."""
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -9,7 +11,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from publisher.setting_checks import (
+    ALLOWLIST,
+    ANY_TEXT,
+    BASE_IRI,
+    BOOLEAN,
+    IRI,
+    PATH,
+    STORE_URL,
+    Check,
+    at_least,
+    positive,
+)
+
 ENV_PREFIX = "CMPKG_"
+COMMAND_LINE = "command line"
 
 
 class SettingsError(ValueError):
@@ -22,10 +38,20 @@ class Setting:
     default: Any
     help: str
     secret: bool = False  # shown masked by `cmpkg settings`
+    check: Check = ANY_TEXT  # the values it accepts
+    option: str = ""  # the global command-line option that sets it
 
     @property
     def env_var(self) -> str:
         return ENV_PREFIX + self.name.upper()
+
+    def source(self, origin: str) -> str:
+        """Where a value came from, as an error names it: the variable, the option, or the file's key."""
+        if origin == "environment":
+            return f"environment: {self.env_var}"
+        if origin == COMMAND_LINE and self.option:
+            return self.option
+        return f"{origin}: setting {self.name!r}"
 
     def parse(self, raw: Any, origin: str) -> Any:
         """Coerce a raw value (from a file, the environment or code) to the default's type."""
@@ -45,10 +71,17 @@ class Setting:
             if kind is float:
                 return float(text)
         except ValueError:
-            raise SettingsError(
-                f"{origin}: setting {self.name!r} must be a {kind.__name__}, got {text!r}"
-            ) from None
+            raise SettingsError(f"{self.source(origin)} must be {self.check.words}, got {text!r}") from None
         return text
+
+    def validate(self, value: Any, given: Any, origin: str) -> None:
+        """Refuse a parsed value outside the setting's range, showing it as it was `given`."""
+        reason = self.check.problem(value)
+        if reason is None:
+            return
+        shown = "'***'" if self.secret else repr(value) if isinstance(value, str) else str(given).strip()
+        detail = f" ({reason})" if reason else ""
+        raise SettingsError(f"{self.source(origin)} must be {self.check.words}, got {shown}{detail}")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -57,8 +90,16 @@ SETTINGS: tuple[Setting, ...] = (
         "https://w3id.org/iwc-cmp/",
         "Public base IRI of everything cmpkg mints; relative IRIs in the project's files resolve against it. "
         "Must end with '/'.",
+        check=BASE_IRI,
+        option="--base-iri",
     ),
-    Setting("site_dir", ".", "Project directory holding ontology/, data/, shapes/ and queries/."),
+    Setting(
+        "site_dir",
+        ".",
+        "Project directory holding ontology/, data/, shapes/ and queries/.",
+        check=PATH,
+        option="--site",
+    ),
     Setting(
         "store_path",
         "",
@@ -69,17 +110,20 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Query URL of a SPARQL 1.1 triple store to serve from (Oxigraph server, Virtuoso, ...) instead of "
         "the embedded store; `cmpkg serve --store URL` sets it. Empty: the embedded store.",
+        check=STORE_URL,
     ),
     Setting(
         "store_update_url",
         "",
         "SPARQL Update URL of the store `cmpkg push` writes to. Empty: the query URL.",
+        check=STORE_URL,
     ),
     Setting(
         "store_gsp_url",
         "",
         "Graph Store Protocol URL of the store (Oxigraph: /store, Virtuoso: /sparql-graph-crud-auth); when "
         "set, `cmpkg push` uploads graphs and dumps download them through it. Empty: SPARQL only.",
+        check=STORE_URL,
     ),
     Setting(
         "store_user", "", "User name for the store's endpoints (HTTP Basic or Digest, as the store asks)."
@@ -94,13 +138,15 @@ SETTINGS: tuple[Setting, ...] = (
         "store_check_interval",
         5.0,
         "Seconds between checks of the store's data version (the metadata graph `cmpkg push` writes); a push "
-        "is served, and ETags change, at most this long after it.",
+        "is served, and ETags change, at most this long after it. 0 checks before every request.",
+        check=at_least(0, "a number of seconds, 0 or more"),
     ),
     Setting(
         "page_cache_mb",
         64,
         "Memory in MB each web worker keeps for rendered entity pages and their RDF (an LRU cache keyed by "
         "the data's version, so a reload never serves a stale page). 0: no cache.",
+        check=at_least(0, "a whole number of MB, 0 or more"),
     ),
     Setting(
         "warm_up_before_serving",
@@ -109,47 +155,55 @@ SETTINGS: tuple[Setting, ...] = (
         "worker accepts a request, so no request waits for them (start-up then takes about a minute at 1M "
         "triples). Off: the workers answer at once and fill them in a background thread; a request needing "
         "one first waits for it.",
+        check=BOOLEAN,
     ),
     Setting(
         "query_timeout",
         10.0,
         "Seconds a query (/sparql, /queries/<name>) may run; past it the query's worker process is killed "
         "and the answer is 503 Service Unavailable.",
+        check=positive("a positive number of seconds"),
     ),
     Setting(
         "result_limit",
         100000,
         "Most rows (or triples) a query's answer (/sparql, /queries/<name>) may have; a larger answer is "
         "refused with 500 and a message. 0: no limit.",
+        check=at_least(0, "a whole number of rows, 0 or more"),
     ),
     Setting(
         "max_request_bytes",
         1048576,
         "Largest /sparql request body (413 Payload Too Large) or query string (414 URI Too Long), in bytes.",
+        check=at_least(1, "a whole number of bytes, 1 or more"),
     ),
     Setting(
         "service_allowlist",
         "",
         "SPARQL endpoints (IRIs, separated by spaces or commas) a query may call with SERVICE; any other "
         "SERVICE is refused with 400. Empty: none.",
+        check=ALLOWLIST,
     ),
     Setting(
         "cors_origin",
         "*",
-        "Value of Access-Control-Allow-Origin on /sparql: '*', or origins separated by spaces (the request's "
-        "origin is echoed when listed). Empty: no CORS headers.",
+        "Value of Access-Control-Allow-Origin on /sparql and the saved queries (/queries/<name>, "
+        "/openapi.json): '*', or origins separated by spaces (the request's origin is echoed when listed). "
+        "Empty: no CORS headers.",
     ),
     Setting(
         "query_workers",
         4,
         "Most worker processes that run /sparql queries (each query runs in one; a runaway one is killed). "
         "One starts with the first query, another whenever a query finds them all busy.",
+        check=at_least(1, "a whole number of processes, 1 or more"),
     ),
     Setting(
         "query_memory_mb",
         2048,
         "Memory in MB a query worker may take beyond the store it starts with; a query needing more fails "
         "with 500. 0: no limit.",
+        check=at_least(0, "a whole number of MB, 0 or more"),
     ),
     Setting(
         "query_inline_ms",
@@ -157,6 +211,7 @@ SETTINGS: tuple[Setting, ...] = (
         "A /sparql query a worker answered within this many milliseconds (and 1% of query_timeout) runs in "
         "the request's own thread when asked again, saving the hand-off: the store does not change, so the "
         "same query does the same work. Queries calling SERVICE never do. 0: every query in a worker.",
+        check=at_least(0, "a number of milliseconds, 0 or more"),
     ),
     Setting(
         "reload_token",
@@ -180,15 +235,18 @@ SETTINGS: tuple[Setting, ...] = (
         "dataset_license",
         "https://creativecommons.org/licenses/by/4.0/",
         "IRI of the licence the data is published under (dct:license of the dataset and its dumps).",
+        check=IRI,
     ),
     Setting(
         "dataset_publisher",
         "party/iwc",
         "IRI of the dataset's publisher (dct:publisher); a relative IRI resolves against base_iri.",
+        check=IRI,
     ),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
+SETTINGS_BY_ENV_VAR: Mapping[str, Setting] = {s.env_var: s for s in SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -209,33 +267,60 @@ class Settings:
     def site_dir(self) -> Path:
         return Path(self.values["site_dir"])
 
+    def source(self, name: str) -> str | None:
+        """Where a setting's value came from, as an error names it; None for its default."""
+        origin = self.origins[name]
+        return None if origin == "default" else SETTINGS_BY_NAME[name].source(origin)
+
 
 def load_settings(
     settings_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Defaults, then a TOML settings file, then CMPKG_* variables, then explicit overrides."""
+    """Defaults, then a TOML settings file, then CMPKG_* variables, then command-line `options`, then
+    explicit overrides; each value in force checked against its setting's range."""
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     origins: dict[str, str] = {s.name: "default" for s in SETTINGS}
+    given: dict[str, Any] = dict(values)
     layers: list[tuple[str, Mapping[str, Any]]] = []
     if settings_file is not None:
         layers.append((str(settings_file), _read_settings_file(settings_file)))
-    env = os.environ if environ is None else environ
-    layers.append(("environment", {s.name: env[s.env_var] for s in SETTINGS if s.env_var in env}))
-    if overrides:
-        layers.append(("overrides", overrides))
+    layers.append(("environment", _environment_layer(os.environ if environ is None else environ)))
+    for origin, layer in ((COMMAND_LINE, options), ("overrides", overrides)):
+        if layer:
+            layers.append((origin, layer))
     for origin, layer in layers:
         for name, raw in layer.items():
             setting = SETTINGS_BY_NAME.get(name)
             if setting is None:
-                known = ", ".join(sorted(SETTINGS_BY_NAME))
-                raise SettingsError(f"{origin}: unknown setting {name!r}; known settings: {known}")
+                raise SettingsError(f"{origin}: unknown setting {name!r}{_suggestion(name)}")
             values[name] = setting.parse(raw, origin)
             origins[name] = origin
-    if not str(values["base_iri"]).endswith("/"):
-        raise SettingsError(f"{origins['base_iri']}: base_iri must end with '/', got {values['base_iri']!r}")
+            given[name] = raw
+    for setting in SETTINGS:
+        setting.validate(values[setting.name], given[setting.name], origins[setting.name])
     return Settings(values=values, origins=origins)
+
+
+def _environment_layer(environ: Mapping[str, str]) -> Mapping[str, str]:
+    """The settings CMPKG_* variables give; any other CMPKG_* variable is a mistake (a misspelt name)."""
+    for variable in sorted(environ):
+        if variable.startswith(ENV_PREFIX) and variable not in SETTINGS_BY_ENV_VAR:
+            names = [setting.name.upper() for setting in SETTINGS]  # without the prefix all names share
+            close = difflib.get_close_matches(variable.removeprefix(ENV_PREFIX), names, n=1)
+            hint = f"did you mean {ENV_PREFIX}{close[0]}?" if close else "docs/settings.md lists the settings"
+            raise SettingsError(f"environment: unknown setting {variable} ({hint})")
+    return {setting.name: environ[var] for var, setting in SETTINGS_BY_ENV_VAR.items() if var in environ}
+
+
+def _suggestion(name: str) -> str:
+    """' (did you mean ...?)' for a misspelt setting name, else the list of the known ones."""
+    close = difflib.get_close_matches(name, SETTINGS_BY_NAME, n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f"; known settings: {', '.join(sorted(SETTINGS_BY_NAME))}"
 
 
 def _read_settings_file(path: Path) -> Mapping[str, Any]:
@@ -244,6 +329,8 @@ def _read_settings_file(path: Path) -> Mapping[str, Any]:
             data = tomllib.load(handle)
     except OSError as error:
         raise SettingsError(f"{path}: cannot read settings file: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text; save the settings file as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
     section = data.get("cmpkg", data)
@@ -263,10 +350,15 @@ def settings_markdown() -> str:
         "force and where each came from.",
         "This page is generated: `cmpkg settings --markdown > docs/settings.md`.",
         "",
-        "| setting | environment variable | default | meaning |",
-        "| --- | --- | --- | --- |",
+        "Each value in force is checked when the settings load: a value outside the valid values below, or",
+        "a `CMPKG_*` variable that names no setting, stops cmpkg with a message naming where it came from.",
+        "",
+        "| setting | environment variable | default | valid values | meaning |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for setting in SETTINGS:
         default = f"`{setting.default}`" if setting.default != "" else "(empty)"
-        lines.append(f"| `{setting.name}` | `{setting.env_var}` | {default} | {setting.help} |")
+        lines.append(
+            f"| `{setting.name}` | `{setting.env_var}` | {default} | {setting.check.words} | {setting.help} |"
+        )
     return "\n".join(lines) + "\n"

@@ -24,6 +24,7 @@ reload that fails replaces none.
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
 import os
@@ -58,15 +59,29 @@ HEADER_BYTES = 64 * 1024  # room for a request's headers beside the longest quer
 _served: list[Flask] = []  # the app this worker process serves (set in the worker, after the fork)
 
 
-def ensure_can_listen(host: str, port: int) -> None:
-    """Fail now, with a message, if host:port cannot be listened on (granian would fail after the build)."""
+def ensure_can_listen(host: str, port: int) -> int:
+    """Fail now, with a message, if host:port cannot be listened on (granian would fail after the build).
+    The port to listen on: `port`, or for 0 the free port the system gave here (granian, given 0, prints
+    "Listening at: ...:0" and never the port it got)."""
     try:
-        probe = socket.create_server((host, port))
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:  # create_server would report it as "Unknown error -2"
+        raise OSError(f"cannot resolve host {host!r} ({error.strerror}); check --host") from None
+    try:
+        with socket.create_server((host, port)) as probe:
+            return int(probe.getsockname()[1])
     except OSError as error:
         reason = os.strerror(error.errno) if error.errno else str(error)
-        hint = "is another server there? use --port"
-        raise OSError(f"cannot listen on {host}:{port}: {reason} ({hint})") from None
-    probe.close()
+        raise OSError(f"cannot listen on {host}:{port}: {reason} ({_listen_hint(error, port)})") from None
+
+
+def _listen_hint(error: OSError, port: int) -> str:
+    """What to do when the address cannot be listened on."""
+    if error.errno in {errno.EACCES, errno.EPERM} and 0 < port < 1024:
+        return "ports below 1024 need root or CAP_NET_BIND_SERVICE; use --port 1024 or above"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return "it is not an address of this machine; check --host"
+    return "is another server there? use --port"
 
 
 def serve_with_workers(
