@@ -1,10 +1,9 @@
 """CORS on every route a page on another site may read, with the preflight requests that ask first.
 
 The published data (entities, dumps, VoID, sitemap, search) may be read from any origin. The query services
-(the saved queries, their OpenAPI description, and /sparql's answers that Flask gives before its view, such
-as a 405) follow the setting `cors_origin`, as /sparql does (publisher/views/sparql.py answers the rest of
-/sparql's). A preflight (OPTIONS) is answered with the methods and the request headers these routes take:
-the conditional and range ones too, which browsers do not send unasked.
+(/sparql, the saved queries, their OpenAPI description) follow the setting `cors_origin`. A preflight
+(OPTIONS) is answered with the methods and the request headers these routes take: the conditional and range
+ones too, which browsers do not send unasked, and POST with its Content-Type where a query may be posted.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ OPEN_DATA = frozenset(
     }
 )
 QUERY_SERVICES = frozenset({"queries.run", "queries.openapi", "sparql.endpoint"})
+TAKES_POST = frozenset({"sparql.endpoint"})  # a query may be POSTed (a form, or application/sparql-query)
 EXPOSED_HEADERS = "ETag, Link, Content-Location, Content-Range"
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 ALLOWED_HEADERS = "Accept, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since, If-Range, Range"
@@ -43,7 +43,7 @@ def add_cors_headers(response: Response) -> Response:
     endpoint = _endpoint()
     if endpoint in OPEN_DATA:
         origin: str | None = "*"
-    elif endpoint in QUERY_SERVICES and request.blueprint != "sparql":  # sparql.py answers its own
+    elif endpoint in QUERY_SERVICES:
         origin = _allowed_origin(response)
     else:
         return response
@@ -52,8 +52,11 @@ def add_cors_headers(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        methods, headers = ALLOWED_METHODS, ALLOWED_HEADERS
+        if endpoint in TAKES_POST:
+            methods, headers = f"{methods}, POST", f"{headers}, Content-Type"
+        response.headers["Access-Control-Allow-Methods"] = methods
+        response.headers["Access-Control-Allow-Headers"] = headers
         response.headers["Access-Control-Max-Age"] = MAX_AGE
     return response
 

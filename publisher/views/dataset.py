@@ -54,7 +54,6 @@ from publisher.store import EmbeddedStore, ServedStore
 from publisher.summary import Summary, summarise
 from publisher.views.conditional import conditions, file_part, settle
 from publisher.views.context import STORE_KEY, iris, store
-from publisher.views.cors import EXPOSED_HEADERS
 from publisher.void import PREFIXES, DatasetInfo, DatasetStatistics, dataset_statistics, describe_dataset
 from publisher.void import prefixed_name as void_prefixed_name
 
@@ -270,7 +269,7 @@ def dump(name: str) -> Response:
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Link"] = f'<{url_for("dataset.void")}>; rel="describedby"'
-    return _cors(settle(response, outcome, functools.partial(file_part, written.path)))
+    return settle(response, outcome, functools.partial(file_part, written.path))
 
 
 # VoID ------------------------------------------------------------------------------------------------------
@@ -434,8 +433,8 @@ def _search(fmt: Format) -> Response:
     status = 400 if error else 200
     if fmt is SEARCH_JSON:
         if error:
-            return _cors(_json(status, {"error": error}))
-        return _cors(_json(200, _search_document(query, results)))
+            return _json(status, {"error": error})
+        return _json(200, _search_document(query, results))
     body = render_template(
         "search.html", query=query, results=results, error=error, pages=_pages(query, results)
     )
@@ -492,13 +491,7 @@ def _conditional(response: Response, modified: datetime | None) -> Response:
     if modified is not None:
         response.last_modified = modified
     response.headers["Cache-Control"] = CACHE_CONTROL
-    return _cors(settle(response, evaluate(conditions(), response.headers["ETag"], modified)))
-
-
-def _cors(response: Response) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    return response
+    return settle(response, evaluate(conditions(), response.headers["ETag"], modified))
 
 
 def _json(status: int, document: dict[str, Any]) -> Response:

@@ -249,27 +249,6 @@ def describe(protocol: ProtocolRequest, limits: EndpointLimits) -> Any:
     return response
 
 
-@blueprint.after_request
-def cors(response: Response) -> Response:
-    """CORS for /sparql, so pages elsewhere (a YASGUI, a notebook) can query it."""
-    allowed = settings()["cors_origin"].split()
-    if request.endpoint != "sparql.endpoint" or not allowed:
-        return response
-    if "*" in allowed:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    else:
-        response.vary.add("Origin")
-        origin = request.headers.get("Origin")
-        if origin not in allowed:
-            return response
-        response.headers["Access-Control-Allow-Origin"] = origin
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
-        response.headers["Access-Control-Max-Age"] = "86400"
-    return response
-
-
 @blueprint.post("/-/reload")
 def reload() -> Response:
     """Rebuild the store from the files, validate it and swap it in; a failure leaves the old one serving.
