@@ -126,15 +126,16 @@ def test_an_extra_file_given_twice_is_refused(tmp_path: Path) -> None:
 
 # Files Oxigraph's parsers accept or describe badly ---------------------------------------------------------
 
+RDF_XML_HEAD = (  # an RDF/XML document up to its first description's opening tag, on line 3
+    '<?xml version="1.0"?>\n'
+    f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="{EX}">\n'
+    f'<rdf:Description rdf:about="{EX}a">\n'
+)
+
 
 def test_truncated_rdf_xml_is_refused_with_the_elements_left_open(tmp_path: Path) -> None:
     truncated = tmp_path / "trunc.rdf"
-    truncated.write_text(
-        '<?xml version="1.0"?>\n'
-        f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="{EX}">\n'
-        f'<rdf:Description rdf:about="{EX}a">\n'
-        "<ex:b>x</ex:b>\n"
-    )
+    truncated.write_text(RDF_XML_HEAD + "<ex:b>x</ex:b>\n")
     result = build(tmp_path, truncated)
     expected = "unexpected end of file: <rdf:Description> (line 3) and <rdf:RDF> (line 2) are not closed"
     assert_refused(result, tmp_path, f"{truncated}:5:1: {expected}; is the file complete?")
@@ -142,13 +143,7 @@ def test_truncated_rdf_xml_is_refused_with_the_elements_left_open(tmp_path: Path
 
 def test_rdf_xml_with_a_mismatched_tag_names_its_line_and_column(tmp_path: Path) -> None:
     broken = tmp_path / "bad.rdf"
-    broken.write_text(
-        '<?xml version="1.0"?>\n'
-        f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="{EX}">\n'
-        f'<rdf:Description rdf:about="{EX}a">\n'
-        "<ex:b>x</ex:c>\n"
-        "</rdf:Description></rdf:RDF>\n"
-    )
+    broken.write_text(RDF_XML_HEAD + "<ex:b>x</ex:c>\n</rdf:Description></rdf:RDF>\n")
     result = build(tmp_path, broken)
     message = "ill-formed XML: mismatched tag; expected </ex:b> (opened on line 4)"
     assert_refused(result, tmp_path, f"{broken}:4:10: {message}")
